@@ -1,0 +1,189 @@
+"""Every Vietnamese sentence the bot says, rendered from plain data.
+
+The readers are teachers on their phones: short lines, the plan's own words ("lan tỏa",
+"đơn vị", "chỉ tiêu"), "thầy cô" for the people, dates as dd/mm/yyyy.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.domain.periods import format_date
+
+ACK_FALLBACK = "✅ Đã ghi nhận."
+APOLOGY = "Xin lỗi, bot gặp sự cố khi xử lý tin nhắn này. Thầy cô vui lòng thử lại sau ít phút."
+
+
+def help_text(staff_weekly: int, max_links: int) -> str:
+    quota = (
+        f"Mỗi người cần lan tỏa tối thiểu {staff_weekly} bài mỗi tuần; mỗi bài chỉ tính một lần cho mỗi người."
+        if staff_weekly > 0
+        else "Mỗi bài chỉ tính một lần cho mỗi người."
+    )
+    return "\n".join([
+        "Lan Tỏa giúp đơn vị theo dõi việc lan tỏa thông tin tích cực về giáo dục trên mạng xã hội.",
+        "Thầy cô chỉ cần dán đường link bài mình đã đăng hoặc chia sẻ vào nhóm; bot ghi nhận bằng một 👍.",
+        quota,
+        "",
+        "Các lệnh:",
+        "/toi — kết quả của tôi tuần này, tháng này",
+        "/huy — trả lời (reply) một tin nhắn để rút lại các liên kết trong đó",
+        "/dangky <mã tham gia> — trong nhóm: quản trị viên gắn nhóm với đơn vị; nhắn riêng: chọn đơn vị của mình",
+        "/huongdan — xem lại hướng dẫn này",
+        f"(Mỗi tin nhắn tính tối đa {max_links} liên kết.)",
+    ])
+
+
+# --- link capture -------------------------------------------------------------------------------
+
+def already_credited(first_credited: date, several: bool) -> str:
+    if several:
+        return f"Các bài này đều đã được ghi nhận trước đó (lần đầu ngày {format_date(first_credited)})."
+    return f"Bài này đã được ghi nhận ngày {format_date(first_credited)}."
+
+
+ALREADY_CREDITED_UNDATED = "Bài này đã được ghi nhận trước đó."
+NOT_A_POST = "Đây là link trang, kênh hoặc nhóm, chưa phải link bài viết: thầy cô vui lòng gửi link của chính bài viết."
+
+
+def too_many_links(limit: int) -> str:
+    return f"Mỗi tin nhắn chỉ tính tối đa {limit} liên kết: bot đã tính {limit} liên kết đầu tiên."
+
+
+def not_allowed_source(host: str) -> str:
+    return f"Liên kết từ {host} không thuộc các nguồn được công nhận nên không được tính."
+
+
+UNBOUND_GROUP_HINT = (
+    "Nhóm này chưa được gắn với đơn vị nào nên liên kết chưa được ghi nhận. "
+    "Quản trị viên nhóm hãy gửi /dangky <mã tham gia> (mã do Sở hoặc Phòng GD&ĐT cung cấp)."
+)
+NO_PERSON_TO_CREDIT = (
+    "Tin nhắn gửi dưới danh nghĩa kênh, nhóm hoặc bot nên không được ghi nhận cho ai. "
+    "Thầy cô hãy gửi link bằng tài khoản cá nhân."
+)
+CREDITED_WITHOUT_UNIT = (
+    "Đã ghi nhận. Thầy cô chưa thuộc đơn vị nào: hãy gửi /dangky <mã tham gia> để bài được tính cho đơn vị."
+)
+
+
+# --- /dangky -------------------------------------------------------------------------------------
+
+REGISTER_USAGE = "Cú pháp: /dangky <mã tham gia> (quản trị viên gửi trong nhóm của đơn vị)."
+REGISTER_USAGE_PRIVATE = "Cú pháp: /dangky <mã tham gia> để chọn đơn vị của mình, hoặc /dangky <mã quản trị>."
+GROUP_ADMINS_ONLY = "Chỉ quản trị viên nhóm mới dùng được lệnh này."
+
+
+def unknown_code(code: str) -> str:
+    return f"Mã «{code}» không đúng. Thầy cô kiểm tra lại mã do Sở hoặc Phòng GD&ĐT cung cấp."
+
+
+ADMIN_CODE_IN_GROUP = (
+    "Mã quản trị chỉ dùng khi nhắn riêng với bot, không gửi trong nhóm. "
+    "Nếu bot không tự xóa được tin nhắn vừa rồi, quản trị viên hãy xóa giúp để giữ bí mật mã."
+)
+
+
+def group_bound(unit_name: str, unit_code: str, community: bool) -> str:
+    if community:
+        return (
+            f"Đã gắn nhóm này với {unit_name} ({unit_code}) là nhóm cộng đồng: liên kết vẫn được ghi nhận, "
+            "nhưng tham gia nhóm này không xác định đơn vị của người gửi."
+        )
+    return f"Đã gắn nhóm này với {unit_name} ({unit_code}). Từ giờ, liên kết thầy cô gửi vào đây sẽ được ghi nhận."
+
+
+def group_rebound(old_name: str, unit_name: str, unit_code: str) -> str:
+    return f"Đã chuyển nhóm này từ {old_name} sang {unit_name} ({unit_code})."
+
+
+def group_already_bound(unit_name: str, unit_code: str) -> str:
+    return f"Nhóm này đã được gắn với {unit_name} ({unit_code})."
+
+
+def home_unit_set(unit_name: str) -> str:
+    return (
+        f"Đã ghi nhận thầy cô thuộc {unit_name}. "
+        "Liên kết thầy cô gửi ở bất kỳ nhóm nào cũng được tính cho đơn vị này."
+    )
+
+
+def unit_admin_granted(unit_name: str) -> str:
+    return f"Thầy cô đã là quản trị viên của {unit_name} và các đơn vị trực thuộc."
+
+
+# --- /huy ------------------------------------------------------------------------------------------
+
+UNDO_NEEDS_REPLY = "Hãy trả lời (reply) tin nhắn có liên kết cần rút rồi gửi /huy."
+UNDO_NOT_ALLOWED = "Chỉ người gửi tin nhắn hoặc quản trị viên mới rút được liên kết của tin nhắn này."
+UNDO_NOTHING = "Tin nhắn này không có liên kết nào đang được tính."
+
+
+def undone(n: int) -> str:
+    return f"Đã rút {n} liên kết của tin nhắn này."
+
+
+# --- /toi ------------------------------------------------------------------------------------------
+
+def my_status(
+    *,
+    name: str,
+    unit_name: str | None,
+    week_first: date,
+    week_last: date,
+    week_count: int,
+    month_label: str,
+    month_count: int,
+    staff_weekly: int,
+    holiday_week: bool,
+    leave_until: date | None,
+    streak: int,
+    party: tuple[int, int, int, int] | None = None,
+) -> str:
+    """``party`` = (weekly count, weekly target, monthly count, monthly target), private chat only."""
+    head = f"📊 {name}" + (f" — {unit_name}" if unit_name else " — chưa thuộc đơn vị nào (/dangky <mã tham gia>)")
+    week = f"Tuần này ({week_first:%d/%m}–{format_date(week_last)}): {week_count} bài"
+    if holiday_week:
+        week += " — tuần nghỉ, không tính chỉ tiêu."
+    elif leave_until is not None:
+        week += f" — đang nghỉ đến {format_date(leave_until)}, không tính chỉ tiêu."
+    elif staff_weekly > 0:
+        week += " — đã đạt ✅" if week_count >= staff_weekly else f" — chưa đạt (tối thiểu {staff_weekly} bài)"
+        week += "."
+    else:
+        week += "."
+    lines = [head, week, f"{month_label}: {month_count} bài."]
+    if party is not None:
+        pw, pw_target, pm, pm_target = party
+        lines.append(
+            f"Chỉ tiêu đảng viên: tuần {pw}/{pw_target}" + (" ✅" if pw >= pw_target else "")
+            + f", tháng {pm}/{pm_target}" + (" ✅" if pm >= pm_target else "") + "."
+        )
+    if streak > 0:
+        lines.append(f"🔥 {streak} tuần liên tiếp đạt chỉ tiêu.")
+    return "\n".join(lines)
+
+
+def month_label(year: int, month: int) -> str:
+    return f"Tháng {month:02d}/{year}"
+
+
+# --- commands in general -------------------------------------------------------------------------
+
+def unknown_command(name: str) -> str:
+    return f"Bot không hiểu lệnh /{name}. Gõ /huongdan để xem các lệnh."
+
+
+MESSAGE_TOO_LONG_IGNORED = "Tin nhắn quá dài, bot chỉ đọc phần đầu."
+
+# --- platform events ---------------------------------------------------------------------------------
+
+BOT_JOINED_UNBOUND = (
+    "Chào các thầy cô! Bot Lan Tỏa sẽ ghi nhận các link bài viết thầy cô lan tỏa trong nhóm này. "
+    "Quản trị viên nhóm hãy gửi /dangky <mã tham gia> để gắn nhóm với đơn vị."
+)
+BOT_CANNOT_READ = (
+    "Bot chưa đọc được tin nhắn trong nhóm này nên chưa ghi nhận được liên kết. "
+    "Quản trị viên hãy đặt bot làm quản trị viên nhóm, hoặc nhờ người quản lý bot tắt chế độ riêng tư "
+    "(@BotFather → /setprivacy → Disable) rồi mời bot vào nhóm lại."
+)

@@ -1,0 +1,249 @@
+"""The dispatcher: one unit of work per incoming event; route; commit; then send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from bot.config import Config
+from bot.domain import texts_vi
+from bot.domain.types import (
+    BotMembershipChanged,
+    ChatMigrated,
+    ChatRef,
+    Delivery,
+    DeliveryStatus,
+    Clock,
+    Incoming,
+    IncomingMessage,
+    MemberLeft,
+    MembersJoined,
+    Messenger,
+    SendText,
+    SenderKind,
+)
+from handlers import admin, links, me, members
+from handlers.commands import CommandSpec, CommandTable, ParsedCommand, parse_command
+from handlers.context import Claim, Context
+from handlers.outbox import Outbox
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+# Telegram's longest message is 4,096 characters; anything far longer is not a teacher's post.
+# Reading only the head bounds the work a hostile message can cause.
+MAX_TEXT = 16_384
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer: the update must not be confirmed, so it comes again."""
+
+
+def build_command_table() -> CommandTable:
+    """The commands, in the order the platform's menu shows them."""
+
+    async def _help(ctx: Context, cmd: ParsedCommand) -> None:
+        await me.cmd_help(ctx)
+
+    async def _toi(ctx: Context, cmd: ParsedCommand) -> None:
+        await me.cmd_toi(ctx)
+
+    async def _dangky(ctx: Context, cmd: ParsedCommand) -> None:
+        await admin.cmd_dangky(ctx, cmd.args)
+
+    async def _huy(ctx: Context, cmd: ParsedCommand) -> None:
+        await links.cmd_huy(ctx)
+
+    return CommandTable([
+        CommandSpec("toi", "me", "Kết quả của tôi tuần này, tháng này", _toi),
+        CommandSpec("huy", "undo", "Rút liên kết của tin nhắn được trả lời", _huy),
+        CommandSpec("dangky", "register", "Gắn nhóm hoặc bản thân với đơn vị: /dangky <mã>", _dangky),
+        CommandSpec("huongdan", "help", "Hướng dẫn sử dụng", _help),
+        CommandSpec("batdau", "start", "Bắt đầu", _help),
+    ])
+
+
+@dataclass
+class PlatformLink:
+    messenger: Messenger
+    outbox: Outbox
+    bot_username: str | None = None
+
+
+class Dispatcher:
+    """Turns neutral events into committed changes and queued replies."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, config: Config, clock: Clock, *,
+                 instance: str = "main") -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.config = config
+        self.instance = instance
+        self.commands = build_command_table()
+        self.platforms: dict[str, PlatformLink] = {}
+
+    def attach(self, messenger: Messenger, *, inline: bool = False, bot_username: str | None = None) -> Outbox:
+        """Connect a platform: its replies leave through a new outbox."""
+        outbox = Outbox(messenger, self.settle_claim, inline=inline)
+        self.platforms[messenger.platform] = PlatformLink(messenger, outbox, bot_username)
+        return outbox
+
+    def set_bot_username(self, platform: str, username: str | None) -> None:
+        self.platforms[platform].bot_username = username
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        return self.commands.menu()
+
+    # --- incoming ---------------------------------------------------------------------------------
+
+    async def handle(self, event: Incoming) -> None:
+        """Handle one event. Returns once its changes are committed and its replies queued;
+        raises DatabaseUnavailable when nothing could be committed (do not confirm the update)."""
+        if isinstance(event, IncomingMessage):
+            await self._handle_message(event)
+        else:
+            await self._handle_event(event)
+
+    async def _handle_event(self, event: Incoming) -> None:
+        platform = event.platform if isinstance(event, ChatMigrated) else event.chat.platform
+        out: list = []
+
+        async def work(uow) -> None:
+            if isinstance(event, MembersJoined):
+                await members.on_members_joined(uow, event)
+            elif isinstance(event, MemberLeft):
+                await members.on_member_left(uow, event)
+            elif isinstance(event, ChatMigrated):
+                await members.on_chat_migrated(uow, event)
+            elif isinstance(event, BotMembershipChanged):
+                out.clear()
+                await members.on_bot_membership(uow, event, out)
+
+        await self._in_transaction(work, describe=type(event).__name__)
+        if platform in self.platforms:
+            await self.platforms[platform].outbox.put(out)
+
+    async def _handle_message(self, msg: IncomingMessage) -> None:
+        link = self.platforms.get(msg.chat.platform)
+        if len(msg.text) > MAX_TEXT:
+            msg = _truncated(msg)
+        command = None if msg.edited else parse_command(msg.text)
+        if command is not None and not self._addressed_to_us(command, link):
+            command = None  # another bot's command: none of our business, and no link to credit
+            if msg.chat.is_group:
+                return
+        chat_admin = False
+        if command is not None and msg.chat.is_group and link is not None:
+            chat_admin = await self._is_chat_admin(link.messenger, msg)
+        ctx_holder: list[Context] = []
+
+        async def work(uow) -> None:
+            ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin)
+            ctx_holder[:] = [ctx]
+            await members.register_sender(ctx)
+            if command is not None:
+                await self._run_command(ctx, command)
+            else:
+                await links.capture_links(ctx)
+
+        try:
+            await self._in_transaction(work, describe=f"message {msg.chat.key}/{msg.message_id}")
+        except DatabaseUnavailable:
+            raise
+        except Exception:
+            logger.exception("handling message %s in %s failed", msg.message_id, msg.chat.key)
+            if link is not None and msg.sender_kind is SenderKind.USER:
+                await link.outbox.put([SendText.of(msg.chat, texts_vi.APOLOGY, reply_to=msg.message_id)])
+            return
+        if link is not None and ctx_holder:
+            ctx = ctx_holder[0]
+            await link.outbox.put(ctx.out, ctx.claims)
+
+    async def _run_command(self, ctx: Context, command: ParsedCommand) -> None:
+        spec: CommandSpec | None = self.commands.get(command.name)
+        if spec is None:
+            # In a group an unknown command is often another bot's: stay quiet there.
+            if not ctx.msg.chat.is_group or command.addressed_to:
+                ctx.reply(texts_vi.unknown_command(command.name))
+            return
+        if ctx.msg.sender_kind is not SenderKind.USER or ctx.person is None:
+            return  # channels, anonymous admins and bots give no commands we can attribute
+        await spec.handler(ctx, command)
+
+    def _addressed_to_us(self, command: ParsedCommand, link: PlatformLink | None) -> bool:
+        if command.addressed_to is None or link is None or link.bot_username is None:
+            return True
+        return command.addressed_to.lower() == link.bot_username.lower()
+
+    async def _is_chat_admin(self, messenger: Messenger, msg: IncomingMessage) -> bool:
+        """Asked before the transaction opens: a slow platform must not hold a database lock."""
+        if msg.sender is None:
+            return False
+        try:
+            return msg.sender.user_id in await messenger.chat_admin_ids(msg.chat)
+        except Exception:
+            logger.warning("could not fetch the administrators of %s", msg.chat.key, exc_info=True)
+            return False
+
+    async def _in_transaction(self, work, *, describe: str, attempts: int = 3) -> None:
+        """Run ``work`` in a fresh unit of work, retrying what a concurrent writer can cause."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.uow_factory() as uow:
+                    await work(uow)
+                return
+            except IntegrityError:
+                # Two instances raced on the same row; the retry sees the winner's row.
+                if attempt == attempts:
+                    raise
+                logger.info("%s: conflicting write, retrying (%d)", describe, attempt)
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == attempts:
+                    raise DatabaseUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+                logger.warning("%s: database busy or unavailable, retrying (%d)", describe, attempt)
+                await asyncio.sleep(0.2 * attempt)
+
+    # --- outgoing -----------------------------------------------------------------------------------
+
+    async def settle_claim(self, claim: Claim, delivery: Delivery) -> None:
+        """Record what became of a claimed send: sent, failed for good, or released for a retry."""
+        status = {
+            DeliveryStatus.SENT: "sent",
+            DeliveryStatus.FAILED_FOR_GOOD: "failed",
+            DeliveryStatus.TRANSIENT: "released",
+        }[delivery.status]
+        now = self.clock.now()
+
+        async def work(uow) -> None:
+            await uow.sent.settle(claim.platform, claim.chat_id, claim.kind, claim.period, status, now,
+                                  delivery.error)
+
+        await self._in_transaction(work, describe=f"settle {claim}")
+
+    async def bind_group(self, chat: ChatRef, unit_code: str, now: datetime) -> bool:
+        """Bind a chat to a unit directly, as the operator would (the console's simulated groups)."""
+        bound = False
+
+        async def work(uow) -> None:
+            nonlocal bound
+            unit = await uow.units.by_code(unit_code)
+            if unit is None:
+                return
+            group = await uow.groups.ensure(chat, now)
+            if group.unit_id != unit.id:
+                group.unit_id, group.bound_at, group.active = unit.id, now, True
+                await uow.session.flush()
+                await members.refresh_group_members(uow, group)
+            bound = True
+
+        await self._in_transaction(work, describe=f"bind {chat.key}")
+        return bound
+
+
+def _truncated(msg: IncomingMessage) -> IncomingMessage:
+    links = msg.links[:100] if msg.links is not None else None
+    return replace(msg, text=msg.text[:MAX_TEXT], links=links)

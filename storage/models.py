@@ -1,0 +1,254 @@
+"""SQLAlchemy 2 typed models: the whole schema of SPEC §2.
+
+Times are stored in UTC (``UtcDateTime`` turns SQLite's naive values back into aware ones).
+Uniqueness that the product promises (one credit per person and post, one scheduled message per
+chat, kind and period, a redelivered message changing nothing) is enforced here, by the database,
+never by a check-then-insert in Python: several instances may handle the same update at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations on SQLite (batch mode) and PostgreSQL agree.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times are stored in UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# A 64-bit integer primary key on PostgreSQL (a nation's links outgrow 2**31) that is still
+# SQLite's INTEGER PRIMARY KEY rowid alias (only the exact type INTEGER gets autoincrement).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Unit(Base):
+    """A node of the unit tree (department, office, school…); the tree has any depth."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    # Materialised path of ids ("/1/4/17/"): a subtree is one indexed LIKE prefix query,
+    # whatever the depth, instead of one query per level.
+    path: Mapped[str] = mapped_column(String(1024), index=True)
+    depth: Mapped[int] = mapped_column(Integer)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    admin_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UnitPage(Base):
+    """A fanpage registered for a unit (``/trang them``); its posts count as page posts."""
+
+    __tablename__ = "unit_pages"
+    __table_args__ = (UniqueConstraint("unit_id", "page_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    page_key: Mapped[str] = mapped_column(String(300), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Person(Base):
+    """One human being; counts and quotas are per person, whatever accounts they use."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    # True once the person chose the home unit with a private /dangky: it then stays.
+    home_unit_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Leave (/nghi) is a span: it exempts only the weeks and months it overlaps.
+    leave_from: Mapped[date | None] = mapped_column(Date)
+    leave_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Member(Base):
+    """One account on one platform (platform + user id as text) belonging to a person."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person has opened a private chat with the bot (so private messages can reach them).
+    private_chat_id: Mapped[str | None] = mapped_column(String(64))
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Group(Base):
+    """One group chat on one platform, bound to exactly one unit once registered."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(255))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    community: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once the bot was removed: nothing is sent there until it is added back.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_read: Mapped[bool] = mapped_column(Boolean, default=True)
+    bound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GroupMembership(Base):
+    """A member seen in a group; the home-unit rule reads ``first_seen_at`` and ``active``."""
+
+    __tablename__ = "group_memberships"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UnitRole(Base):
+    """A person's role in a unit: ``admin`` (by admin code), ``chat_admin`` (seen as a group
+    administrator, for the dashboard), ``officer`` (communications officer, SPEC §3.1 item 7)."""
+
+    __tablename__ = "unit_roles"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Submission(Base):
+    """One link one person submitted (SPEC §2 Submission)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        # A redelivered message (same chat, message id and link) is a conflict: it changes nothing.
+        UniqueConstraint("chat_platform", "chat_id", "message_id", "canonical_url"),
+        # A person is credited once per post, over the submissions not withdrawn.
+        Index(
+            "uq_submissions_person_link_live",
+            "person_id",
+            "canonical_url",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL AND person_id IS NOT NULL"),
+            postgresql_where=text("withdrawn_at IS NULL AND person_id IS NOT NULL"),
+        ),
+        Index("ix_submissions_unit_created", "unit_id", "created_at"),
+        Index("ix_submissions_person_created", "person_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # NULL after `members forget`: the unit keeps the count, the person is gone.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    chat_platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    original_url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2048))
+    link_platform: Mapped[str] = mapped_column(String(16))
+    page_key: Mapped[str | None] = mapped_column(String(300))
+    is_page_post: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # "edit" (the link left the message: an edit may bring it back) or "undo" (/huy: final).
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class SentMessage(Base):
+    """The scheduled-send log: one row per (chat, kind, period), claimed before the send."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (UniqueConstraint("chat_platform", "chat_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # reminder, leaderboard, monthly, manual, hint…
+    period: Mapped[str] = mapped_column(String(64))  # "2026-W48", "2026-11", "2026-11-27"
+    instance: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed|sent|failed|skipped
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditLog(Base):
+    """Every credit, withdrawal and admin action: who, what, when, in which chat (SPEC §3.7)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str | None] = mapped_column(String(96))  # platform:user_id, "cli", "scheduler"
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    chat: Mapped[str | None] = mapped_column(String(96))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    detail: Mapped[str | None] = mapped_column(Text)

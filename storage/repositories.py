@@ -1,0 +1,408 @@
+"""Queries. Repositories flush but never commit: the unit of work owns the transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.types import ChatRef, UserRef
+from storage.models import (
+    AuditLog,
+    Group,
+    GroupMembership,
+    Member,
+    Person,
+    SentMessage,
+    Submission,
+    Unit,
+    UnitPage,
+    UnitRole,
+)
+
+
+async def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns the rows inserted.
+
+    Any unique constraint turns the insert into a no-op, which is how a redelivered update or
+    two instances racing on the same claim change nothing.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount or 0
+
+
+def subtree_filter(unit: Unit):
+    """Rows of ``units`` inside the subtree of ``unit`` (itself included)."""
+    return Unit.path.startswith(unit.path)
+
+
+class UnitRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, unit_id: int) -> Unit | None:
+        return await self.session.get(Unit, unit_id)
+
+    async def by_code(self, code: str) -> Unit | None:
+        return (await self.session.execute(select(Unit).where(Unit.code == code))).scalar_one_or_none()
+
+    async def by_join_code(self, code: str) -> Unit | None:
+        return (await self.session.execute(select(Unit).where(Unit.join_code == code))).scalar_one_or_none()
+
+    async def by_admin_code(self, code: str) -> Unit | None:
+        return (await self.session.execute(select(Unit).where(Unit.admin_code == code))).scalar_one_or_none()
+
+    async def all(self) -> Sequence[Unit]:
+        """Every unit, parents before children (ordered by path)."""
+        return (await self.session.execute(select(Unit).order_by(Unit.path))).scalars().all()
+
+    async def count(self) -> int:
+        return (await self.session.execute(select(func.count(Unit.id)))).scalar_one()
+
+    async def first_leaf(self) -> Unit | None:
+        """The first unit imported that has no children (the console's default group)."""
+        has_child = select(Unit.parent_id).where(Unit.parent_id.is_not(None))
+        stmt = select(Unit).where(Unit.id.not_in(has_child)).order_by(Unit.id).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def all_codes(self) -> set[str]:
+        return set((await self.session.execute(select(Unit.join_code))).scalars()) | set(
+            (await self.session.execute(select(Unit.admin_code))).scalars()
+        )
+
+    def add(self, unit: Unit) -> None:
+        self.session.add(unit)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def pages_of(self, unit_id: int) -> Sequence[UnitPage]:
+        stmt = select(UnitPage).where(UnitPage.unit_id == unit_id).order_by(UnitPage.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def unit_of_page(self, page_key: str) -> int | None:
+        stmt = select(UnitPage.unit_id).where(UnitPage.page_key == page_key).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class GroupRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, platform: str, chat_id: str) -> Group | None:
+        stmt = select(Group).where(Group.platform == platform, Group.chat_id == chat_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def ensure(self, chat: ChatRef, now: datetime) -> Group:
+        """The group row for a chat, created on first sight (unbound, active)."""
+        group = await self.get(chat.platform, chat.chat_id)
+        if group is None:
+            await insert_ignore(
+                self.session,
+                Group,
+                dict(platform=chat.platform, chat_id=chat.chat_id, title=chat.title, community=False,
+                     active=True, can_read=True, created_at=now),
+            )
+            group = await self.get(chat.platform, chat.chat_id)
+            assert group is not None
+        elif chat.title and group.title != chat.title:
+            group.title = chat.title
+        return group
+
+    async def migrate(self, platform: str, old_chat_id: str, new_chat_id: str) -> Group | None:
+        """Move a group's row to its new chat id (Telegram's supergroup upgrade).
+
+        Both service messages (in the old and in the new chat) arrive; whichever comes first
+        moves the row, the second finds nothing to move. If the new chat was already seen
+        (and so has a row of its own), the old binding wins and the empty newcomer is merged.
+        """
+        old = await self.get(platform, old_chat_id)
+        if old is None:
+            return await self.get(platform, new_chat_id)
+        new = await self.get(platform, new_chat_id)
+        if new is not None:
+            if new.unit_id is None and old.unit_id is not None:
+                new.unit_id, new.community, new.bound_at = old.unit_id, old.community, old.bound_at
+            await self.session.execute(
+                update(GroupMembership)
+                .where(GroupMembership.group_id == old.id,
+                       GroupMembership.member_id.not_in(
+                           select(GroupMembership.member_id).where(GroupMembership.group_id == new.id)))
+                .values(group_id=new.id)
+            )
+            await self.session.execute(update(Submission).where(Submission.group_id == old.id).values(group_id=new.id))
+            await self.session.delete(old)
+            await self.session.flush()
+            return new
+        old.chat_id = new_chat_id
+        await self.session.flush()
+        return old
+
+    async def members_of(self, group_id: int) -> Sequence[int]:
+        stmt = select(GroupMembership.member_id).where(GroupMembership.group_id == group_id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, platform: str, user_id: str) -> Member | None:
+        stmt = select(Member).where(Member.platform == platform, Member.user_id == user_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_username(self, platform: str, username: str) -> Member | None:
+        stmt = select(Member).where(Member.platform == platform, func.lower(Member.username) == username.lower())
+        return (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
+
+    async def person(self, person_id: int) -> Person:
+        person = await self.session.get(Person, person_id)
+        assert person is not None
+        return person
+
+    async def ensure(self, user: UserRef, now: datetime) -> tuple[Member, bool]:
+        """The member for an account (and a new person for a new account); True if created."""
+        member = await self.get(user.platform, user.user_id)
+        if member is not None:
+            if member.display_name != user.display_name and user.display_name:
+                member.display_name = user.display_name
+            if member.username != user.username and user.username is not None:
+                member.username = user.username
+            member.last_seen_at = now
+            member.active = True
+            return member, False
+        person = Person(home_unit_explicit=False, party_member=False, created_at=now)
+        self.session.add(person)
+        await self.session.flush()
+        inserted = await insert_ignore(
+            self.session,
+            Member,
+            dict(person_id=person.id, platform=user.platform, user_id=user.user_id,
+                 display_name=user.display_name or user.user_id, username=user.username, active=True,
+                 unreachable=False, created_at=now, last_seen_at=now),
+        )
+        if not inserted:  # another instance registered this account a moment ago
+            await self.session.delete(person)
+        member = await self.get(user.platform, user.user_id)
+        assert member is not None
+        return member, bool(inserted)
+
+    async def touch_membership(self, group: Group, member: Member, now: datetime) -> bool:
+        """Record that the member is (again) in the group; True when that is news."""
+        row = await self.session.get(GroupMembership, (group.id, member.id))
+        if row is None:
+            inserted = await insert_ignore(
+                self.session, GroupMembership,
+                dict(group_id=group.id, member_id=member.id, active=True, first_seen_at=now, last_seen_at=now),
+            )
+            return bool(inserted)
+        row.last_seen_at = now
+        if not row.active:
+            row.active = True
+            return True
+        return False
+
+    async def leave_group(self, group: Group, member: Member, now: datetime) -> bool:
+        row = await self.session.get(GroupMembership, (group.id, member.id))
+        if row is None or not row.active:
+            return False
+        row.active = False
+        row.last_seen_at = now
+        return True
+
+    async def derived_home_unit(self, person_id: int) -> int | None:
+        """SPEC §2: the deepest unit among the active, bound, non-community groups the person is
+        seen in (through any of their accounts); between equal depths, the one seen first."""
+        stmt = (
+            select(Unit.id)
+            .select_from(GroupMembership)
+            .join(Member, Member.id == GroupMembership.member_id)
+            .join(Group, Group.id == GroupMembership.group_id)
+            .join(Unit, Unit.id == Group.unit_id)
+            .where(
+                Member.person_id == person_id,
+                Member.active.is_(True),
+                GroupMembership.active.is_(True),
+                Group.active.is_(True),
+                Group.community.is_(False),
+            )
+            .order_by(Unit.depth.desc(), GroupMembership.first_seen_at, Unit.id)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def refresh_home_unit(self, person: Person) -> bool:
+        """Re-derive an implicit home unit; True when it changed."""
+        if person.home_unit_explicit:
+            return False
+        home = await self.derived_home_unit(person.id)
+        if home != person.home_unit_id:
+            person.home_unit_id = home
+            return True
+        return False
+
+    async def persons_in_group(self, group_id: int) -> Sequence[Person]:
+        stmt = (
+            select(Person)
+            .join(Member, Member.person_id == Person.id)
+            .join(GroupMembership, GroupMembership.member_id == Member.id)
+            .where(GroupMembership.group_id == group_id)
+            .distinct()
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def has_role(self, person_id: int, unit_ids: Iterable[int], role: str) -> bool:
+        ids = list(unit_ids)
+        if not ids:
+            return False
+        stmt = select(UnitRole.unit_id).where(
+            UnitRole.person_id == person_id, UnitRole.role == role, UnitRole.unit_id.in_(ids)
+        ).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def add_role(self, person_id: int, unit_id: int, role: str, now: datetime) -> bool:
+        return bool(await insert_ignore(
+            self.session, UnitRole, dict(unit_id=unit_id, person_id=person_id, role=role, created_at=now)
+        ))
+
+
+@dataclass(frozen=True)
+class CreditOutcome:
+    """What happened to one link: ``credited``, ``redelivered`` (this message already
+    recorded it: nothing to do) or ``duplicate`` (the person was credited earlier, at ``since``)."""
+
+    result: str
+    since: datetime | None = None
+
+
+class SubmissionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def credit(self, values: dict[str, Any]) -> CreditOutcome:
+        """Insert one submission, letting the database's unique indexes decide."""
+        if await insert_ignore(self.session, Submission, values):
+            return CreditOutcome("credited")
+        same_message = await self._for_message_link(
+            values["chat_platform"], values["chat_id"], values["message_id"], values["canonical_url"]
+        )
+        if same_message is not None:
+            if same_message.withdrawn_at is not None and same_message.withdrawn_reason == "edit":
+                return await self._revive(same_message, values["created_at"])
+            return CreditOutcome("redelivered")
+        earlier = await self.live_credit(values["person_id"], values["canonical_url"])
+        return CreditOutcome("duplicate", earlier.created_at if earlier else None)
+
+    async def _revive(self, row: Submission, now: datetime) -> CreditOutcome:
+        """A link an edit had removed is back in the message: credit it again, if still free."""
+        earlier = await self.live_credit(row.person_id, row.canonical_url)
+        if earlier is not None:
+            return CreditOutcome("duplicate", earlier.created_at)
+        row.withdrawn_at = None
+        row.withdrawn_reason = None
+        row.created_at = now
+        await self.session.flush()
+        return CreditOutcome("credited")
+
+    async def _for_message_link(self, platform: str, chat_id: str, message_id: str, canonical: str) -> Submission | None:
+        stmt = select(Submission).where(
+            Submission.chat_platform == platform,
+            Submission.chat_id == chat_id,
+            Submission.message_id == message_id,
+            Submission.canonical_url == canonical,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def live_credit(self, person_id: int | None, canonical: str) -> Submission | None:
+        if person_id is None:
+            return None
+        stmt = select(Submission).where(
+            Submission.person_id == person_id,
+            Submission.canonical_url == canonical,
+            Submission.withdrawn_at.is_(None),
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def for_message(self, platform: str, chat_id: str, message_id: str) -> Sequence[Submission]:
+        stmt = select(Submission).where(
+            Submission.chat_platform == platform, Submission.chat_id == chat_id, Submission.message_id == message_id
+        ).order_by(Submission.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def withdraw(self, rows: Iterable[Submission], reason: str, now: datetime) -> int:
+        n = 0
+        for row in rows:
+            if row.withdrawn_at is None:
+                row.withdrawn_at = now
+                row.withdrawn_reason = reason
+                n += 1
+        await self.session.flush()
+        return n
+
+    async def count_for_person(self, person_id: int, start: datetime, end: datetime) -> int:
+        stmt = select(func.count(Submission.id)).where(
+            Submission.person_id == person_id,
+            Submission.withdrawn_at.is_(None),
+            Submission.created_at >= start,
+            Submission.created_at < end,
+        )
+        return (await self.session.execute(stmt)).scalar_one()
+
+    async def times_for_person(self, person_id: int, start: datetime, end: datetime) -> Sequence[datetime]:
+        """Credit times of the person's live links in [start, end), for weekly tallies."""
+        stmt = select(Submission.created_at).where(
+            Submission.person_id == person_id,
+            Submission.withdrawn_at.is_(None),
+            Submission.created_at >= start,
+            Submission.created_at < end,
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class SentMessageRepository:
+    """Claims on (chat, kind, period): the database lets exactly one sender have each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, platform: str, chat_id: str, kind: str, period: str, instance: str,
+                    now: datetime, lease: timedelta) -> bool:
+        return bool(await insert_ignore(
+            self.session, SentMessage,
+            dict(chat_platform=platform, chat_id=chat_id, kind=kind, period=period, instance=instance,
+                 claimed_at=now, lease_until=now + lease, status="claimed"),
+        ))
+
+    async def settle(self, platform: str, chat_id: str, kind: str, period: str, status: str,
+                     now: datetime, detail: str | None = None) -> None:
+        """Mark a claim sent or failed for good; a transient failure deletes it (retry later)."""
+        where = and_(SentMessage.chat_platform == platform, SentMessage.chat_id == chat_id,
+                     SentMessage.kind == kind, SentMessage.period == period)
+        if status == "released":
+            row = (await self.session.execute(select(SentMessage).where(where))).scalar_one_or_none()
+            if row is not None and row.sent_at is None:
+                await self.session.delete(row)
+            return
+        await self.session.execute(
+            update(SentMessage).where(where).values(
+                status=status, sent_at=now if status == "sent" else None, detail=detail)
+        )
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, at: datetime, action: str, *, actor: str | None = None, person_id: int | None = None,
+            chat: str | None = None, unit_id: int | None = None, **detail: Any) -> None:
+        self.session.add(AuditLog(
+            at=at, action=action, actor=actor, person_id=person_id, chat=chat, unit_id=unit_id,
+            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        ))

@@ -1,0 +1,89 @@
+"""Storage against a real SQLite file: schema by migration, pragmas, constraints, no commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import open_storage
+from storage.models import Submission
+
+NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+
+
+def submission(**kw) -> dict:
+    values = dict(person_id=None, member_id=None, unit_id=None, group_id=None, chat_platform="test", chat_id="g",
+                  message_id="1", original_url="u", canonical_url="https://x.com/a/status/1", link_platform="x",
+                  page_key=None, is_page_post=False, created_at=NOW)
+    values.update(kw)
+    return values
+
+
+async def test_migration_creates_the_schema_in_wal_with_foreign_keys(config):
+    storage = await open_storage(config)
+    try:
+        async with storage.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            tables = set((await conn.execute(text("select name from sqlite_master where type='table'"))).scalars())
+            version = (await conn.execute(text("select version_num from alembic_version"))).scalar()
+        assert {"units", "unit_pages", "persons", "members", "groups", "group_memberships", "unit_roles",
+                "submissions", "sent_messages", "audit_log"} <= tables
+        assert version == "0001"
+    finally:
+        await storage.close()
+    # Running it again is a no-op.
+    storage = await open_storage(config)
+    await storage.close()
+
+
+async def test_one_live_credit_per_person_and_link_is_enforced_by_the_database(harness):
+    async with harness.storage.uow() as uow:
+        from storage.models import Person
+
+        person = Person(home_unit_explicit=False, party_member=False, created_at=NOW)
+        uow.session.add(person)
+        await uow.session.flush()
+        pid = person.id
+    async with harness.storage.uow() as uow:
+        first = await uow.submissions.credit(submission(person_id=pid))
+        again = await uow.submissions.credit(submission(person_id=pid))
+        other_msg = await uow.submissions.credit(submission(person_id=pid, message_id="2"))
+    assert (first.result, again.result, other_msg.result) == ("credited", "redelivered", "duplicate")
+    assert other_msg.since == NOW
+    # A raw insert that bypasses the repository still cannot credit the same person twice.
+    with pytest.raises(IntegrityError):
+        async with harness.storage.uow() as uow:
+            uow.session.add(Submission(**submission(person_id=pid, message_id="3")))
+            await uow.session.flush()
+
+
+async def test_repositories_do_not_commit(harness):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with harness.storage.uow() as uow:
+            await uow.submissions.credit(submission())
+            raise Boom
+    assert await harness.scalar("select count(*) from submissions") == 0
+
+
+async def test_times_come_back_in_utc(harness):
+    async with harness.storage.uow() as uow:
+        await uow.submissions.credit(submission())
+    async with harness.storage.uow() as uow:
+        [row] = await uow.submissions.for_message("test", "g", "1")
+    assert row.created_at == NOW and row.created_at.tzinfo is not None
+
+
+async def test_claims_are_unique_per_chat_kind_and_period(harness):
+    from datetime import timedelta
+
+    async with harness.storage.uow() as uow:
+        assert await uow.sent.claim("test", "g", "hint", "2026-11-27", "a", NOW, timedelta(minutes=10))
+        assert not await uow.sent.claim("test", "g", "hint", "2026-11-27", "b", NOW, timedelta(minutes=10))
+        assert await uow.sent.claim("test", "g", "hint", "2026-11-28", "b", NOW, timedelta(minutes=10))
