@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.domain.types import PlatformRefused
 from bot.logs import redact, setup_logging
 
 logger = logging.getLogger("bot")
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     }[args.command]
     try:
         return asyncio.run(handler(args))
-    except (ConfigError, UserError) as exc:
+    except (ConfigError, UserError, PlatformRefused) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

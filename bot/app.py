@@ -15,9 +15,9 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
-from bot.domain.types import Clock
 from bot.platforms.console import ConsoleMessenger, ConsoleSession, SimulatedClock, run_lines
 from bot.unitfile import read_demo_units
+from bot.web import WEBHOOK_PATH, build_app, serve
 from handlers.dispatch import Dispatcher
 from handlers.units import import_units
 from storage.db import create_engine, create_sessionmaker
@@ -111,18 +111,110 @@ def _line_reader(stdin: TextIO, interactive: bool):
     return read
 
 
-def system_clock() -> Clock:
-    return SystemClock()
-
-
-async def run_bot(config: Config) -> int:
-    """`run`: start every enabled platform; with none enabled, say so and exit 2."""
-    enabled = [name for name in ("telegram",) if getattr(config, name).enabled]
-    if not enabled:
+async def run_bot(config: Config, *, stop: asyncio.Event | None = None) -> int:
+    """`run`: start every enabled platform; with none that this version runs, say so, exit 2."""
+    if "zalo" in config.enabled_platforms:
+        logger.warning("[zalo] is enabled, but this version does not run Zalo yet; it is ignored")
+    if not config.telegram.enabled:
         print(
-            "Chưa bật nền tảng nào (cần [telegram] với token trong config.toml). "
+            "Chưa bật nền tảng nào: cần mục [telegram] có token trong config.toml (xem README). "
             "Để thử bot không cần token: python -m bot console",
             file=sys.stderr,
         )
         return 2
-    raise NotImplementedError
+    stop = stop or _stop_on_signals()
+    storage = await open_storage(config)
+    app = TelegramApp(config, storage)
+    try:
+        await app.start()
+        await app.run_until(stop)
+    finally:
+        await app.stop()
+        await storage.close()
+    return 0
+
+
+class TelegramApp:
+    """The running bot on Telegram: dispatcher, platform, outbox, and the web server if needed.
+
+    Order matters: the dispatcher exists before the platform (which feeds it); the outbox starts
+    after getMe (sends need the bot initialised); on the way out polling stops first, then the
+    queued replies drain, then the platform and the database close.
+    """
+
+    def __init__(self, config: Config, storage: Storage, *, poll_timeout: int = 50, retry_delay: float = 5.0):
+        from bot.logs import register_secret
+        from bot.platforms.telegram import TelegramPlatform
+
+        # Before the first request: httpx and PTB put the token in URLs and error texts.
+        register_secret(config.telegram.token)
+        register_secret(config.telegram.secret)
+        self.config = config
+        self.storage = storage
+        self.dispatcher = Dispatcher(storage.uow, config, SystemClock(), instance=instance_name())
+        tg = config.telegram
+        self.platform = TelegramPlatform(
+            token=tg.token, base_url=tg.base_url, core=self.dispatcher, menu=self.dispatcher.command_menu(),
+            mode=tg.mode, webhook_url=f"{config.web.public_url.rstrip('/')}{WEBHOOK_PATH}", secret=tg.secret,
+            poll_timeout=poll_timeout, retry_delay=retry_delay,
+        )
+        self.outbox = self.dispatcher.attach(self.platform.messenger)
+        self._runner = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        identity = await self.platform.start()
+        self.dispatcher.set_bot_username("telegram", identity.username)
+        if self.config.telegram.mode == "webhook":
+            self._runner = await serve(
+                build_app(health=self.health, telegram=self.platform.process_json, secret=self.config.telegram.secret),
+                self.config.web.listen, self.config.web.port,
+            )
+        else:
+            self._tasks.append(asyncio.create_task(self.platform.poll(), name="telegram-poll"))
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                raise task.exception()
+
+    async def stop(self) -> None:
+        self.platform.request_stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.outbox.stop()
+        await self.platform.stop()
+
+    async def health(self) -> bool:
+        from sqlalchemy import text
+
+        async with self.storage.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+
+def instance_name() -> str:
+    """Names this process in claims, so a stale claim shows whose it was."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def _stop_on_signals() -> asyncio.Event:
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    return stop

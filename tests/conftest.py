@@ -23,6 +23,7 @@ from bot.domain.types import (
     UserRef,
 )
 from handlers.dispatch import Dispatcher
+from tests.fake_telegram.fixtures import *  # noqa: F401,F403  (the fake Bot API server)
 
 # Friday 27/11/2026 10:00 in Hà Nội.
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)

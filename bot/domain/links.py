@@ -185,6 +185,7 @@ _IPV4_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 _DIGITS = re.compile(r"\d+")
 _FB_NAME_WITH_ID = re.compile(r".*-(\d{5,})")
+_FB_USERNAME = re.compile(r"[a-z0-9][a-z0-9.]*")  # Facebook usernames: letters, digits, dots
 _TIKTOK_V_HTML = re.compile(r"(\d+)\.html")
 _NEWS_ARTICLE_ID = re.compile(r"\d{5,}")
 
@@ -589,10 +590,11 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
     if host == "fb.me" or host.endswith(".fb.me"):
         if len(segs) >= 2 and segs[0] == "e":  # fb.me/e/<code>: a shared event
             return "fb.me", f"/e/{segs[1]}", None, False
-        if segs:  # fb.me/<username> opens that profile or page
-            name = _lower_segment(segs[0])
+        name = segs[0].lower() if len(segs) == 1 else ""
+        if _FB_USERNAME.fullmatch(name) and name not in _FB_RESERVED:
+            # fb.me/<username> opens that profile or page
             return www, "/" + name, _fb_page_key(name), False
-        return "fb.me", "/", None, False
+        return "fb.me", u.path, None, False
 
     labels = host.split(".")
     sub = ".".join(labels[:-2])

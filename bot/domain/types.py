@@ -215,6 +215,11 @@ class Messenger(Protocol):
         """User ids of the chat's administrators, from the platform (cached by the adapter)."""
 
 
+class PlatformRefused(Exception):
+    """The platform refuses to work with us (a wrong or revoked token, another instance polling):
+    retrying cannot help; the operator must act. The message is one Vietnamese line, no secrets."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

@@ -1,4 +1,4 @@
-"""Builders of Bot API objects and updates, shaped (keys, order, extras) like the JSON Telegram sends.
+"""Builders of Bot API objects and updates, shaped (keys, order, extras) like Telegram's JSON.
 
 Every builder returns plain dicts, so tests can push them to the fake server or feed them to
 ``telegram.Update.de_json``. Update builders return ``{"message": {...}}`` without an
@@ -261,7 +261,7 @@ def origin_channel(
 
 
 def _legacy_forward(origin: JSON) -> JSON:
-    """Return the pre-7.0 ``forward_*`` fields the Bot API still sends next to ``forward_origin``."""
+    """Return the legacy ``forward_*`` fields the Bot API still sends beside ``forward_origin``."""
     legacy: JSON = {}
     if origin["type"] == "user":
         legacy["forward_from"] = origin["sender_user"]
@@ -393,7 +393,7 @@ def edited_message(
     edit_date: int | None = None,
     update_id: int | None = None,
 ) -> JSON:
-    """Build the ``edited_message`` update of ``original`` (an update or message dict) with new text."""
+    """Build the ``edited_message`` update of ``original`` (update or message dict), new text."""
     body = copy.deepcopy(inner_message(original))
     if text is not None:
         body["text"] = text
@@ -420,7 +420,7 @@ def new_chat_members(
     date: int | None = None,
     update_id: int | None = None,
 ) -> JSON:
-    """Build the service message for members joining (``from_user`` added them, default themselves)."""
+    """Build the service message of members joining (added by ``from_user``, else themselves)."""
     joined = members if isinstance(members, list) else [members]
     return message(
         chat,
@@ -463,7 +463,7 @@ def migrate(
     date: int | None = None,
     old_message_id: int | None = None,
 ) -> tuple[JSON, JSON]:
-    """Build the two updates of a basic group upgraded to a supergroup: (in the old, in the new chat).
+    """Build the two updates of a basic group upgraded to a supergroup: (in old, in new chat).
 
     Telegram sends ``migrate_to_chat_id`` in the old group (from the user who upgraded it) and
     ``migrate_from_chat_id`` as message 1 of the new supergroup, sent on behalf of the group.
@@ -519,7 +519,7 @@ def my_chat_member(
     date: int | None = None,
     update_id: int | None = None,
 ) -> JSON:
-    """Build a ``my_chat_member`` update: the bot's own status changed (added, promoted, kicked)."""
+    """Build a ``my_chat_member`` update: the bot's own status changed (added, promoted…)."""
     return _member_change(
         "my_chat_member", chat, bot_user, old_status, new_status, by_user, date, update_id
     )

@@ -95,7 +95,7 @@ def hashtag_entities(text: str) -> list[dict[str, Any]]:
 
 
 def auto_entities(text: str | None) -> list[dict[str, Any]]:
-    """Return the entities a Telegram client detects by itself: links, commands, @mentions, #tags."""
+    """Return the entities a Telegram client detects itself: links, commands, @mentions, #tags."""
     if not text:
         return []
     kept: list[dict[str, Any]] = []
@@ -119,7 +119,9 @@ def text_link(text: str, substring: str, url: str, occurrence: int = 0) -> dict[
     return _entity("text_link", text, start, start + len(substring), url=url)
 
 
-def strip_whitespace(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+def strip_whitespace(
+    text: str, entities: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
     """Trim text as the Bot API does, shifting and clipping entities; drop empty ones."""
     stripped = text.strip()
     if not stripped:
@@ -150,8 +152,13 @@ _SPACES = " \t\r\n\f\v"
 _TG_USER_RE = re.compile(r"(?i)^tg://user\?id=(\d+)$")
 
 
+def _is_token_char(char: str) -> bool:
+    """Tell whether ``char`` may appear in an unquoted attribute value."""
+    return char.isascii() and char.isalnum() or char in ".-"
+
+
 class EntityParseError(ValueError):
-    """The Bot API refused the markup; ``str(error)`` is the text after "can't parse entities: "."""
+    """The Bot API refused the markup; ``str(error)`` follows "can't parse entities: "."""
 
 
 @dataclass
@@ -219,7 +226,7 @@ def _checked_link(url: str) -> str:
 
 
 def parse_html(source: str, known_users: dict[int, dict[str, Any]] | None = None) -> ParsedText:
-    """Parse Telegram HTML into plain text and entities, raising ``EntityParseError`` like the API."""
+    """Parse Telegram HTML into text and entities; raise ``EntityParseError`` like the API."""
 
     def byte_offset(index: int) -> int:
         """Return the UTF-8 byte offset of ``source[index]``, the unit of the API's messages."""
@@ -311,7 +318,7 @@ def parse_html(source: str, known_users: dict[int, dict[str, Any]] | None = None
                 )
             if source[i] not in "'\"":
                 token = i
-                while i < size and (source[i].isascii() and source[i].isalnum() or source[i] in ".-"):
+                while i < size and _is_token_char(source[i]):
                     i += 1
                 value = source[token:i].lower()
                 if i < size and source[i] not in _SPACES and source[i] != ">":

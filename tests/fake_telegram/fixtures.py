@@ -24,7 +24,7 @@ def load_update(name: str) -> dict[str, Any]:
 
 @pytest_asyncio.fixture
 async def fake_telegram() -> AsyncIterator[FakeTelegramServer]:
-    """Run a fake Bot API server (token ``FAKE_TOKEN``) for one test; fail if the fake itself broke."""
+    """Run a fake Bot API server (token ``FAKE_TOKEN``) for a test; fail if the fake broke."""
     server = FakeTelegramServer(FAKE_TOKEN)
     await server.start()
     try:

@@ -139,7 +139,7 @@ class UploadedFile:
 
 @dataclass
 class Call:
-    """One HTTP request to the Bot API, recorded on arrival; ``status`` is ``None`` until answered."""
+    """One HTTP request to the Bot API, recorded on arrival; ``status`` is None until answered."""
 
     method: str
     params: JSON
@@ -318,7 +318,7 @@ class _FloodLimiter:
 
 
 class _Signal:
-    """Wakes every waiter on ``notify()``, which needs no ``await`` (so sync helpers can call it)."""
+    """Wakes every waiter on ``notify()``, which needs no ``await`` (sync helpers call it)."""
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
@@ -347,7 +347,7 @@ Handler = Callable[[JSON, dict[str, UploadedFile]], Awaitable[Any]]
 
 
 class FakeTelegramServer:
-    """An in-process Bot API server on 127.0.0.1 with an ephemeral port; see the module docstring."""
+    """An in-process Bot API server on 127.0.0.1, ephemeral port; see the module docstring."""
 
     def __init__(
         self,
@@ -467,8 +467,8 @@ class FakeTelegramServer:
     def push_update(self, update: JSON, *, renumber: bool = False) -> int:
         """Queue an update for ``getUpdates``/the webhook; number it if needed and return its id.
 
-        A given ``update_id`` must exceed every earlier one (as on Telegram); pass ``renumber=True``
-        to replace it, e.g. when pushing recorded fixtures in any order.
+        A given ``update_id`` must exceed every earlier one (as on Telegram); pass
+        ``renumber=True`` to replace it, e.g. when pushing recorded fixtures in any order.
         """
         update = copy.deepcopy(update)
         builders.update_kind(update)
@@ -494,7 +494,7 @@ class FakeTelegramServer:
         return [self.push_update(u) for u in updates]
 
     def add_chat(self, chat: JSON, *, bot_status: str = "member", **bot_rights: Any) -> ChatState:
-        """Register a chat the bot belongs to (pushed updates register their chats by themselves)."""
+        """Register a chat the bot is in (pushed updates register their chats by themselves)."""
         state = self._ensure_chat(chat)
         state.bot_status = bot_status
         state.bot_member = builders.member_object(self._bot_public(), bot_status, **bot_rights)
@@ -519,7 +519,7 @@ class FakeTelegramServer:
         self.users.setdefault(member["user"]["id"], member["user"])
 
     def kick_bot(self, chat_id: int, by_user: JSON | None = None) -> JSON:
-        """Mark the bot removed from a chat (sends get 403) and return the matching update to push."""
+        """Mark the bot removed from a chat (sends get 403); return the matching update to push."""
         state = self.chats[chat_id]
         old_status = state.bot_status if state.bot_status in builders.STATUSES else "member"
         if by_user is None and state.chat["type"] == "private":
@@ -537,7 +537,7 @@ class FakeTelegramServer:
         return update
 
     def add_file(self, content: bytes, filename: str, mime_type: str | None = None) -> JSON:
-        """Store a file users "sent", so the bot can ``getFile`` and download it; return a Document."""
+        """Store a file users "sent", for ``getFile`` and download; return its Document dict."""
         stored = self._store_file(content, filename, mime_type)
         return self._document_object(stored)
 
@@ -563,11 +563,13 @@ class FakeTelegramServer:
     def fail_next(
         self, method: str, n: int = 1, retry_after: int = 1, *, chat_id: int | str | None = None
     ) -> None:
-        """Answer the next ``n`` calls of ``method`` with 429 Too Many Requests and ``retry_after``."""
+        """Answer the next ``n`` calls of ``method`` with 429 and ``retry_after``."""
         error = _too_many(retry_after)
         self._failures.append(_Failure(method.lower(), error, chat_id, n))
 
-    def fail_reactions(self, chat_id: int, description: str = "Bad Request: REACTION_INVALID") -> None:
+    def fail_reactions(
+        self, chat_id: int, description: str = "Bad Request: REACTION_INVALID"
+    ) -> None:
         """Make every ``setMessageReaction`` in a chat fail with 400 (reactions disabled there)."""
         self.fail("setMessageReaction", 400, description, chat_id=chat_id)
 
@@ -583,7 +585,7 @@ class FakeTelegramServer:
         methods: Iterable[str] = ("sendMessage", "sendDocument"),
         window: float = 60.0,
     ) -> None:
-        """Enforce Telegram-like send limits (429 with ``retry_after``); time comes from ``self.clock``."""
+        """Enforce Telegram-like send limits (429 + ``retry_after``); time is ``self.clock()``."""
         self._flood = _FloodLimiter(per_chat_per_minute, window, global_per_second, methods)
 
     def flood_control_off(self) -> None:
@@ -620,7 +622,8 @@ class FakeTelegramServer:
         """Return the answered calls that got an error, optionally of one method."""
         return [
             c for c in self.calls
-            if c.status not in (None, 200) and (method is None or c.method.lower() == method.lower())
+            if c.status not in (None, 200)
+            and (method is None or c.method.lower() == method.lower())
         ]
 
     def throttled(self, method: str | None = None) -> list[Call]:
@@ -646,7 +649,7 @@ class FakeTelegramServer:
         since: int = 0,
         include_pending: bool = False,
     ) -> Call:
-        """Wait until a call from index ``since`` on matches (a method name or a predicate); return it.
+        """Wait until a call from index ``since`` on matches (method name or predicate); return it.
 
         Only answered calls match unless ``include_pending`` (e.g. a long poll still waiting).
         """
@@ -705,8 +708,10 @@ class FakeTelegramServer:
 
     # --- webhook delivery ---------------------------------------------------------------------
 
-    async def deliver_webhook(self, *, limit: int = 100, timeout: float = 10.0) -> list[tuple[int, int]]:
-        """POST pending updates to the webhook in order, as Telegram does; return (update_id, status).
+    async def deliver_webhook(
+        self, *, limit: int = 100, timeout: float = 10.0
+    ) -> list[tuple[int, int]]:
+        """POST pending updates to the webhook in order, as Telegram does; return (id, status).
 
         An update answered 2xx is confirmed; the first failure stops the round and is kept for
         the next (status 0 means the connection failed), like Telegram's retries.
@@ -785,14 +790,15 @@ class FakeTelegramServer:
         except Exception as exc:  # a bug in the fake: answer 500 and let the fixture fail the test
             logger.exception("fake Telegram server failed on %s", call.method)
             self.internal_errors.append(exc)
-            body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc!r}"}
+            description = f"Internal Server Error: {exc!r}"
+            body = {"ok": False, "error_code": 500, "description": description}
             status = 500
-        call.status, call.response = status, body
+        call.status, call.response = status, copy.deepcopy(body)  # later edits must not leak in
         self._calls_changed.notify()
         return _json(body, status)
 
     async def _read_params(self, request: web.Request) -> tuple[JSON, dict[str, UploadedFile]]:
-        """Read query, JSON, urlencoded or multipart parameters, typed as the Bot API reads them."""
+        """Read query, JSON, urlencoded or multipart parameters, typed as the Bot API does."""
         params: JSON = dict(request.query)
         files: dict[str, UploadedFile] = {}
         if request.body_exists:
@@ -860,17 +866,17 @@ class FakeTelegramServer:
         return frozenset(ALL_UPDATE_TYPES) - OPT_IN_UPDATE_TYPES
 
     def _deliverable(self, limit: int) -> list[JSON]:
-        """Return up to ``limit`` queued updates of allowed kinds; forget the others (as Telegram)."""
+        """Return up to ``limit`` queued updates of allowed kinds; forget others (as Telegram)."""
         allowed = self._allowed()
         batch: list[JSON] = []
         for update in list(self.updates):
-            if len(batch) >= limit:
-                break
-            if builders.update_kind(update) in allowed:
-                batch.append(update)
-            elif not batch:
+            if builders.update_kind(update) not in allowed:
                 self.updates.remove(update)
                 self.dropped_updates.append(update)
+            elif len(batch) < limit:
+                batch.append(update)
+            else:
+                break
         return batch
 
     def _confirm(self, offset: int | None) -> None:
@@ -1023,7 +1029,7 @@ class FakeTelegramServer:
     def _format(
         self, raw: str, parse_mode: str | None, entities: Any, *, limit: int, what: str
     ) -> tuple[str, list[JSON]]:
-        """Apply the parse mode (or explicit entities), trim, detect links; check emptiness and length."""
+        """Apply the parse mode or entities, trim, detect links; check emptiness and length."""
         mode = (parse_mode or "").lower()
         if mode == "html":
             try:
@@ -1091,20 +1097,21 @@ class FakeTelegramServer:
         return target
 
     def _new_message(self, state: ChatState, fields: JSON, reply_to: JSON | None) -> JSON:
-        """Create, store and return a message from the bot in a chat."""
+        """Create, store and return a message from the bot in a chat (empty fields left out)."""
         state.last_message_id += 1
         message: JSON = {
             "message_id": state.last_message_id,
-            "from": self._bot_public(),
-            "chat": state.chat,
-            "date": int(time.time()),
+            "message_thread_id": fields.pop("message_thread_id", None),
         }
         if state.chat["type"] == "channel":
             message["sender_chat"] = state.chat
-            del message["from"]
-        if reply_to is not None:
-            message["reply_to_message"] = reply_to
-        message.update({k: v for k, v in fields.items() if v not in (None, [])})
+        else:
+            message["from"] = self._bot_public()
+        message["chat"] = state.chat
+        message["date"] = int(time.time())
+        message["reply_to_message"] = reply_to
+        message.update(fields)
+        message = {k: v for k, v in message.items() if v not in (None, [])}
         state.messages[message["message_id"]] = message
         return message
 
@@ -1160,7 +1167,9 @@ class FakeTelegramServer:
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        offset, limit, timeout = params.get("offset"), params.get("limit", 100), params.get("timeout", 0)
+        offset = params.get("offset")
+        limit = params.get("limit", 100)
+        timeout = params.get("timeout", 0)
         if not isinstance(offset, int | None) or not isinstance(limit, int):
             raise _bad("wrong parameter type")
         if not isinstance(timeout, int | float):
@@ -1196,22 +1205,24 @@ class FakeTelegramServer:
         return copy.deepcopy(batch)
 
     async def _api_sendMessage(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
-        """Send a text message: parse mode, reply, limits and chat membership checked like Telegram."""
+        """Send a text message; parse mode, reply, limits and membership checked like Telegram."""
         raw = params.get("text")
         if not isinstance(raw, str) or not raw.strip():
             raise _bad("message text is empty")
         state = self._writable_chat(params)
         text, entities = self._format(
-            raw, params.get("parse_mode"), params.get("entities"), limit=MAX_TEXT_LENGTH, what="text"
+            raw, params.get("parse_mode"), params.get("entities"),
+            limit=MAX_TEXT_LENGTH, what="text",
         )
         reply_to = self._reply_target(state, params)
         message = self._new_message(
             state,
             {
+                "message_thread_id": params.get("message_thread_id"),
                 "text": text,
                 "entities": entities,
                 "link_preview_options": params.get("link_preview_options"),
-                "reply_markup": params.get("reply_markup"),
+                "reply_markup": _inline_markup(params.get("reply_markup")),
             },
             reply_to,
         )
@@ -1220,7 +1231,13 @@ class FakeTelegramServer:
         return message
 
     def _record_text(
-        self, state: ChatState, message: JSON, raw: str, text: str, entities: list[JSON], params: JSON
+        self,
+        state: ChatState,
+        message: JSON,
+        raw: str,
+        text: str,
+        entities: list[JSON],
+        params: JSON,
     ) -> SentMessage:
         """Build the record of a sent or edited text message."""
         reply = params.get("reply_parameters")
@@ -1240,7 +1257,7 @@ class FakeTelegramServer:
             link_preview_options=params.get("link_preview_options"),
             reply_markup=params.get("reply_markup"),
             disable_notification=params.get("disable_notification"),
-            message=message,
+            message=copy.deepcopy(message),
             params=params,
         )
 
@@ -1252,7 +1269,8 @@ class FakeTelegramServer:
         state = self._member_chat(params)
         message = self._message_to_edit(state, params)
         text, entities = self._format(
-            raw, params.get("parse_mode"), params.get("entities"), limit=MAX_TEXT_LENGTH, what="text"
+            raw, params.get("parse_mode"), params.get("entities"),
+            limit=MAX_TEXT_LENGTH, what="text",
         )
         if text == message.get("text") and entities == message.get("entities", []):
             raise _bad(
@@ -1315,7 +1333,9 @@ class FakeTelegramServer:
         if upload is not None:
             if not upload.content:
                 raise _bad("file must be non-empty")
-            stored = self._store_file(upload.content, upload.filename or "file", upload.content_type)
+            stored = self._store_file(
+                upload.content, upload.filename or "file", upload.content_type
+            )
         elif isinstance(document, str) and document in self._files:
             stored = self._files[document]
         else:
@@ -1329,6 +1349,7 @@ class FakeTelegramServer:
         message = self._new_message(
             state,
             {
+                "message_thread_id": params.get("message_thread_id"),
                 "document": self._document_object(stored),
                 "caption": caption,
                 "caption_entities": caption_entities,
@@ -1347,7 +1368,7 @@ class FakeTelegramServer:
                 caption_entities=caption_entities,
                 parse_mode=params.get("parse_mode"),
                 file_id=stored.file_id,
-                message=message,
+                message=copy.deepcopy(message),
             )
         )
         return message
@@ -1488,7 +1509,8 @@ class FakeTelegramServer:
             has_certificate="certificate" in files,
         )
         if not url:
-            return _Described(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
+            deleted = "Webhook was deleted" if was_set else "Webhook is already deleted"
+            return _Described(True, deleted)
         return _Described(True, "Webhook was set")
 
     async def _api_deleteWebhook(self, params: JSON, files: dict[str, UploadedFile]) -> Any:
@@ -1525,6 +1547,11 @@ class _Described:
     description: str
 
 
+def _inline_markup(markup: Any) -> JSON | None:
+    """Return the markup if it is an inline keyboard (the only kind echoed in a Message)."""
+    return markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
+
+
 def _as_predicate(predicate: str | Callable[[Call], bool]) -> Callable[[Call], bool]:
     """Turn a method name into a predicate on calls."""
     if isinstance(predicate, str):
@@ -1557,4 +1584,6 @@ def _typed(name: str, value: Any) -> Any:
 
 def _json(body: JSON, status: int) -> web.Response:
     """Return a JSON response like Telegram's."""
-    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return web.json_response(
+        body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )

@@ -1,0 +1,497 @@
+"""Telegram through python-telegram-bot 22: Update -> neutral events; neutral actions -> Bot API.
+
+Two promises shape this module (SPEC §3.6):
+- an update is confirmed to Telegram (the next getUpdates offset, or the webhook's 2xx) only after
+  the dispatcher has committed it, so our own loop drives getUpdates — PTB's Updater confirms a
+  batch as soon as it fetches it;
+- every call leaves through PTB's AIORateLimiter with retries, so a 429 is waited out, not dropped.
+Nothing Telegram-specific goes further than this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Protocol
+
+from telegram import (
+    Bot,
+    BotCommand,
+    ChatMember,
+    ChatMemberUpdated,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated as ChatMigratedError,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.domain.types import (
+    BotMembershipChanged,
+    ChatKind,
+    ChatMigrated,
+    ChatRef,
+    DeleteMessage,
+    Delivery,
+    DeliveryStatus,
+    Incoming,
+    IncomingMessage,
+    MemberLeft,
+    MembersJoined,
+    Mention,
+    Outbound,
+    PlatformRefused,
+    React,
+    ReplyTarget,
+    Segment,
+    SendDocument,
+    SendText,
+    SenderKind,
+    UserRef,
+)
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+# Every kind of update the bot uses; chat_member must be asked for by name (SPEC §3.6).
+ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member", "chat_member")
+# How long a chat's administrator list is trusted before it is fetched again.
+ADMIN_CACHE_SECONDS = 300.0
+# A 429 is waited out this many times before a send is given up as transient (and retried later).
+MAX_RETRIES = 8
+TOKEN_REFUSED = "Telegram từ chối token của bot (sai hoặc đã bị thu hồi): kiểm tra [telegram] token hoặc LANTOA_TELEGRAM_TOKEN."
+POLLING_CONFLICT = (
+    "Telegram báo có tiến trình khác đang nhận tin của bot này (getUpdates) hoặc bot đang dùng webhook: "
+    "chỉ chạy một tiến trình ở chế độ polling, hoặc dùng mode = \"webhook\"."
+)
+PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
+
+
+class Core(Protocol):
+    """What the adapter needs from the application (passed in by bot.app, never imported)."""
+
+    async def handle(self, event: Incoming) -> None: ...
+
+
+# --- Update -> neutral events ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    id: int
+    username: str | None
+    can_read_all_group_messages: bool
+
+
+def user_ref(user: User) -> UserRef:
+    return UserRef(PLATFORM, str(user.id), user.full_name or user.username or str(user.id), user.username,
+                   user.is_bot)
+
+
+def chat_ref(chat) -> ChatRef | None:
+    if chat.type == ChatType.PRIVATE:
+        return ChatRef(PLATFORM, str(chat.id), ChatKind.PRIVATE, title=None)
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return ChatRef(PLATFORM, str(chat.id), ChatKind.GROUP, title=chat.title)
+    return None  # channels: the bot does not work there
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def message_links(message: Message) -> tuple[str, ...]:
+    """Links Telegram itself marked, in order: `url` entities (the text) and `text_link`
+    entities (the hidden URL), in the text or in a caption. PTB turns the UTF-16 offsets
+    into Python strings for us."""
+    kinds = [MessageEntity.URL, MessageEntity.TEXT_LINK]
+    entities = message.parse_entities(kinds) if message.text is not None else message.parse_caption_entities(kinds)
+    found: list[str] = []
+    for entity, text in sorted(entities.items(), key=lambda item: item[0].offset):
+        found.append(entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text)
+    return tuple(found)
+
+
+def _sender(message: Message) -> tuple[UserRef | None, SenderKind]:
+    if message.sender_chat is not None:
+        # An admin posting as the group itself, or a channel (incl. a linked channel's
+        # automatic forward): no person to credit (SPEC §3.1 item 6).
+        if message.sender_chat.id == message.chat.id:
+            return None, SenderKind.ANONYMOUS_ADMIN
+        return None, SenderKind.CHANNEL
+    if message.from_user is None:
+        return None, SenderKind.CHANNEL
+    user = user_ref(message.from_user)
+    return user, SenderKind.BOT if message.from_user.is_bot else SenderKind.USER
+
+
+def _message_events(message: Message, edited: bool, bot: BotIdentity, update_id: int) -> list[Incoming]:
+    chat = chat_ref(message.chat)
+    if chat is None:
+        return []
+    date = _utc(message.edit_date if edited and message.edit_date else message.date)
+    events: list[Incoming] = []
+    if message.migrate_to_chat_id:
+        events.append(ChatMigrated(PLATFORM, str(message.chat.id), str(message.migrate_to_chat_id), date))
+    if message.migrate_from_chat_id:
+        events.append(ChatMigrated(PLATFORM, str(message.migrate_from_chat_id), str(message.chat.id), date))
+    if message.new_chat_members:
+        people = tuple(user_ref(u) for u in message.new_chat_members if u.id != bot.id)
+        if people:
+            events.append(MembersJoined(chat, people, date))
+    if message.left_chat_member and message.left_chat_member.id != bot.id:
+        events.append(MemberLeft(chat, user_ref(message.left_chat_member), date))
+    text = message.text if message.text is not None else message.caption
+    if text is None:
+        return events  # a service message, a sticker, a photo without caption…
+    sender, kind = _sender(message)
+    reply_to = None
+    if message.reply_to_message is not None:
+        replied_sender, replied_kind = _sender(message.reply_to_message)
+        reply_to = ReplyTarget(str(message.reply_to_message.message_id), replied_sender, replied_kind)
+    events.append(IncomingMessage(
+        chat=chat,
+        message_id=str(message.message_id),
+        sender=sender,
+        date=date,
+        text=text,
+        links=message_links(message),
+        sender_kind=kind,
+        edited=edited,
+        reply_to=reply_to,
+        forwarded=message.forward_origin is not None,
+        update_id=str(update_id),
+    ))
+    return events
+
+
+def _bot_membership(change: ChatMemberUpdated, bot: BotIdentity) -> list[Incoming]:
+    chat = chat_ref(change.chat)
+    if chat is None or chat.kind is ChatKind.PRIVATE:
+        return []
+    status = change.new_chat_member.status
+    present = status in PRESENT
+    if status == ChatMember.RESTRICTED:
+        present = bool(getattr(change.new_chat_member, "is_member", True))
+    # The bot reads every group message if it is an admin or its privacy mode is off.
+    can_read = status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER) or bot.can_read_all_group_messages
+    return [BotMembershipChanged(chat, present=present, can_read_messages=can_read,
+                                 by=user_ref(change.from_user) if change.from_user else None, date=_utc(change.date))]
+
+
+def _member_change(change: ChatMemberUpdated) -> list[Incoming]:
+    chat = chat_ref(change.chat)
+    if chat is None or chat.kind is ChatKind.PRIVATE:
+        return []
+    member = change.new_chat_member
+    date = _utc(change.date)
+    if member.user.is_bot:
+        return []
+    present = member.status in PRESENT and bool(getattr(member, "is_member", True))
+    if present:
+        return [MembersJoined(chat, (user_ref(member.user),), date)]
+    return [MemberLeft(chat, user_ref(member.user), date)]
+
+
+def translate(update: Update, bot: BotIdentity) -> list[Incoming]:
+    """One Telegram update -> the neutral events it carries (often one, sometimes none)."""
+    if update.message is not None:
+        return _message_events(update.message, False, bot, update.update_id)
+    if update.edited_message is not None:
+        return _message_events(update.edited_message, True, bot, update.update_id)
+    if update.my_chat_member is not None:
+        return _bot_membership(update.my_chat_member, bot)
+    if update.chat_member is not None:
+        return _member_change(update.chat_member)
+    return []
+
+
+# --- neutral actions -> Bot API ---------------------------------------------------------------------
+
+
+def render_html(parts: Iterable[Segment]) -> str:
+    """Plain text with mentions as tg://user links, which notify people without a username."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, Mention):
+            out.append(f'<a href="tg://user?id={html.escape(part.user.user_id)}">{html.escape(part.user.display_name)}</a>')
+        else:
+            out.append(html.escape(part, quote=False))
+    return "".join(out)
+
+
+def split_parts(parts: tuple[Segment, ...], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[tuple[Segment, ...]]:
+    """Cut a long message into messages of at most ``limit`` visible characters, at line breaks
+    where possible (a single over-long line is cut where it must be)."""
+    lines: list[list[Segment]] = [[]]
+    for part in parts:
+        if isinstance(part, Mention):
+            lines[-1].append(part)
+            continue
+        pieces = part.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append(piece)
+
+    def width(line: list[Segment]) -> int:
+        return sum(len(p) if isinstance(p, str) else len(p.user.display_name) for p in line)
+
+    chunks: list[list[Segment]] = []
+    current: list[Segment] = []
+    size = 0
+    for line in lines:
+        w = width(line)
+        if w > limit:  # cut an over-long line into pieces of plain text
+            flat = "".join(p if isinstance(p, str) else p.user.display_name for p in line)
+            for start in range(0, len(flat), limit):
+                if current:
+                    chunks.append(current)
+                current, size = [flat[start:start + limit]], len(flat[start:start + limit])
+            continue
+        extra = w + (1 if current else 0)
+        if current and size + extra > limit:
+            chunks.append(current)
+            current, size = [], 0
+            extra = w
+        if current:
+            current.append("\n")
+        current.extend(line)
+        size += extra
+    if current or not chunks:
+        chunks.append(current)
+    return [tuple(c) for c in chunks]
+
+
+class TelegramMessenger:
+    """Carries neutral actions out through the Bot API; caches chat administrators."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, *, admin_ttl: float = ADMIN_CACHE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.bot = bot
+        self.admin_ttl = admin_ttl
+        self._monotonic = monotonic
+        self._admins: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def chat_admin_ids(self, chat: ChatRef) -> frozenset[str]:
+        if not chat.is_group:
+            return frozenset()
+        cached = self._admins.get(chat.chat_id)
+        if cached is not None and cached[0] > self._monotonic():
+            return cached[1]
+        admins = await self.bot.get_chat_administrators(int(chat.chat_id))
+        ids = frozenset(str(m.user.id) for m in admins)
+        self._admins[chat.chat_id] = (self._monotonic() + self.admin_ttl, ids)
+        return ids
+
+    async def deliver(self, action: Outbound) -> Delivery:
+        try:
+            return await self._call(action, int(action.chat.chat_id))
+        except ChatMigratedError as exc:
+            # The group became a supergroup since the action was queued: follow it once.
+            try:
+                return await self._call(action, exc.new_chat_id)
+            except TelegramError as again:
+                return _failure(again)
+        except TelegramError as exc:
+            return _failure(exc)
+
+    async def _call(self, action: Outbound, chat_id: int) -> Delivery:
+        if isinstance(action, SendText):
+            last: Message | None = None
+            for i, chunk in enumerate(split_parts(action.parts)):
+                last = await self.bot.send_message(
+                    chat_id,
+                    render_html(chunk) or ".",
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=action.disable_preview),
+                    reply_parameters=ReplyParameters(int(action.reply_to), allow_sending_without_reply=True)
+                    if action.reply_to and i == 0 else None,
+                )
+            return Delivery(DeliveryStatus.SENT, str(last.message_id) if last else None)
+        if isinstance(action, React):
+            try:
+                await self.bot.set_message_reaction(chat_id, int(action.message_id), [ReactionTypeEmoji(action.emoji)])
+                return Delivery(DeliveryStatus.SENT)
+            except (BadRequest, Forbidden) as exc:
+                # Reactions can be switched off in a chat: say it in one short reply instead.
+                if not action.fallback:
+                    return _failure(exc)
+                logger.info("reaction refused in %s (%s); replying instead", chat_id, exc.message)
+                sent = await self.bot.send_message(
+                    chat_id, action.fallback,
+                    reply_parameters=ReplyParameters(int(action.message_id), allow_sending_without_reply=True),
+                )
+                return Delivery(DeliveryStatus.SENT, str(sent.message_id))
+        if isinstance(action, SendDocument):
+            sent = await self.bot.send_document(
+                chat_id, InputFile(action.data, filename=action.filename), caption=action.caption or None,
+                reply_parameters=ReplyParameters(int(action.reply_to), allow_sending_without_reply=True)
+                if action.reply_to else None,
+            )
+            return Delivery(DeliveryStatus.SENT, str(sent.message_id))
+        if isinstance(action, DeleteMessage):
+            await self.bot.delete_message(chat_id, int(action.message_id))
+            return Delivery(DeliveryStatus.SENT)
+        raise TypeError(f"unknown action {type(action).__name__}")
+
+
+def _failure(exc: TelegramError) -> Delivery:
+    """Forbidden (removed, blocked) and BadRequest are final; the rest may succeed later."""
+    if isinstance(exc, (Forbidden, BadRequest, InvalidToken)):
+        return Delivery(DeliveryStatus.FAILED_FOR_GOOD, error=f"{type(exc).__name__}: {exc.message}")
+    return Delivery(DeliveryStatus.TRANSIENT, error=f"{type(exc).__name__}: {exc.message}")
+
+
+# --- the platform: lifecycle, polling, webhook --------------------------------------------------------
+
+
+class TelegramPlatform:
+    """Owns the PTB Application; feeds updates to the core and confirms them after commit."""
+
+    def __init__(self, *, token: str, base_url: str, core: Core, menu: list[tuple[str, str]],
+                 mode: str = "polling", webhook_url: str | None = None, secret: str = "",
+                 poll_timeout: int = 50, retry_delay: float = 5.0) -> None:
+        self.core = core
+        self.menu = menu
+        self.mode = mode
+        self.webhook_url = webhook_url
+        self.secret = secret
+        self.poll_timeout = poll_timeout
+        self.retry_delay = retry_delay
+        base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else base_url
+        self.application: Application = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_file_url)
+            .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+            .updater(None)  # we confirm updates ourselves, after the commit
+            .job_queue(None)  # scheduling is ours (bot.scheduler), with an injected clock
+            .get_updates_read_timeout(poll_timeout + 10)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.messenger = TelegramMessenger(self.application.bot)
+        self.identity: BotIdentity | None = None
+        self._offset: int | None = None
+        self._stopping = asyncio.Event()
+        self._failures: dict[int, BaseException] = {}
+
+    @property
+    def bot(self) -> Bot:
+        return self.application.bot
+
+    async def start(self) -> BotIdentity:
+        """getMe, the command menu, and the webhook (or its removal, for polling)."""
+        try:
+            return await self._start()
+        except InvalidToken:
+            # PTB's message quotes the token itself: replace it, and drop the chain.
+            raise PlatformRefused(TOKEN_REFUSED) from None
+
+    async def _start(self) -> BotIdentity:
+        await self.application.initialize()
+        me = self.bot.bot
+        self.identity = BotIdentity(me.id, me.username, bool(me.can_read_all_group_messages))
+        await self.bot.set_my_commands([BotCommand(name, desc) for name, desc in self.menu])
+        await self.bot.set_my_commands([BotCommand(name, desc) for name, desc in self.menu], language_code="vi")
+        if self.mode == "webhook":
+            await self.bot.set_webhook(self.webhook_url, secret_token=self.secret or None,
+                                       allowed_updates=list(ALLOWED_UPDATES))
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.application.start()
+        logger.info("telegram: @%s ready (%s)", me.username, self.mode)
+        return self.identity
+
+    def request_stop(self) -> None:
+        """Ask the polling loop to end after the update it is handling."""
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self.mode == "polling" and self._offset is not None:
+            # Confirm what was handled, so a restart does not see it again (harmless if it did).
+            try:
+                await self.bot.get_updates(offset=self._offset, timeout=0, allowed_updates=list(ALLOWED_UPDATES))
+            except TelegramError:
+                logger.info("telegram: could not confirm the last updates on shutdown", exc_info=True)
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def process(self, update: Update) -> bool:
+        """Handle one update; True once it is committed (then it may be confirmed)."""
+        await self.application.process_update(update)
+        failure = self._failures.pop(update.update_id, None)
+        if failure is not None:
+            logger.warning("telegram: update %s not handled (%s); it will come again",
+                           update.update_id, type(failure).__name__)
+            return False
+        return True
+
+    async def process_json(self, data: dict[str, Any]) -> bool:
+        return await self.process(Update.de_json(data, self.bot))
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB calls this for every update; failures are kept so the update is not confirmed."""
+        assert self.identity is not None
+        try:
+            for event in translate(update, self.identity):
+                await self.core.handle(event)
+        except Exception as exc:  # noqa: BLE001 - recorded, logged and retried by redelivery
+            self._failures[update.update_id] = exc
+
+    async def poll(self) -> None:
+        """The getUpdates loop: fetch, handle in order, confirm only what was committed."""
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self._offset, timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES))
+            except InvalidToken:
+                raise PlatformRefused(TOKEN_REFUSED) from None
+            except Conflict:
+                raise PlatformRefused(POLLING_CONFLICT) from None
+            except (TimedOut, NetworkError, RetryAfter) as exc:
+                logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
+                await self._pause()
+                continue
+            for update in updates:
+                if self._stopping.is_set():
+                    return
+                if not await self.process(update):
+                    await self._pause()
+                    break  # the next getUpdates brings it (and what follows) again
+                self._offset = update.update_id + 1
+
+    async def _pause(self) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), self.retry_delay)
+        except asyncio.TimeoutError:
+            pass
