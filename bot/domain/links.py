@@ -38,6 +38,7 @@ MAX_CANONICAL_LENGTH = 2048
 # Longer input is refused before any work: no real link is this long, and the cap bounds the
 # time one hostile message can cost.
 _MAX_INPUT_LENGTH = 16384
+_CACHEABLE_LENGTH = 1024
 # l.php may wrap l.php; two levels are seen in the wild, more is a loop or an attack.
 _MAX_REDIRECT_DEPTH = 3
 
@@ -56,7 +57,7 @@ NEWS_DOMAINS: frozenset[str] = frozenset(
     {
         # national and central press
         "vnexpress.net", "tuoitre.vn", "thanhnien.vn", "dantri.com.vn", "vietnamnet.vn",
-        "nhandan.vn", "baochinhphu.vn", "chinhphu.vn", "giaoducthoidai.vn", "vtv.vn", "vov.vn",
+        "nhandan.vn", "baochinhphu.vn", "giaoducthoidai.vn", "vtv.vn", "vov.vn",
         "vovgiaothong.vn", "tienphong.vn", "kenh14.vn", "baomoi.com", "laodong.vn", "qdnd.vn",
         "cand.com.vn", "zingnews.vn", "znews.vn", "vietnamplus.vn", "vnanet.vn", "baotintuc.vn",
         "nld.com.vn", "plo.vn", "sggp.org.vn", "hanoimoi.vn", "kinhtedothi.vn",
@@ -69,10 +70,9 @@ NEWS_DOMAINS: frozenset[str] = frozenset(
         "vietq.vn", "baodansinh.vn", "dantocmiennui.vn", "baotainguyenmoitruong.vn",
         "thoibaotaichinhvietnam.vn", "vir.com.vn", "saigongiaiphong.vn", "baodongkhoi.vn",
         "24h.com.vn", "soha.vn", "cafef.vn", "cafebiz.vn", "genk.vn", "afamily.vn", "eva.vn",
-        "ngoisao.vn", "vnmedia.vn", "vietbao.vn", "baomoi.vn", "vtv.gov.vn",
+        "ngoisao.vn", "vnmedia.vn", "baomoi.vn",
         # education press
-        "giaoduc.net.vn", "tapchigiaoduc.edu.vn", "giaoducvietnam.vn", "tuyensinh247.com",
-        "hocmai.vn",
+        "giaoduc.net.vn", "tapchigiaoduc.edu.vn",
         # provincial and city papers
         "baohoabinh.com.vn", "baophutho.vn", "baovinhphuc.com.vn", "baothainguyen.vn",
         "baobackan.org.vn", "baocaobang.vn", "baolangson.vn", "baobacgiang.vn",
@@ -90,7 +90,7 @@ NEWS_DOMAINS: frozenset[str] = frozenset(
         "baoangiang.com.vn", "baocantho.com.vn", "baohaugiang.com.vn", "baosoctrang.org.vn",
         "baobaclieu.vn", "baocamau.vn", "baokiengiang.vn", "baolaocai.vn", "baoyenbai.com.vn",
         "baohagiang.vn", "baotuyenquang.com.vn", "baodienbienphu.com.vn", "baolaichau.vn",
-        "baosonla.org.vn", "baosonla.vn", "baodienbien.vn", "laichau.vn",
+        "baosonla.org.vn", "baosonla.vn", "baodienbien.vn",
     }
 )
 
@@ -475,8 +475,8 @@ def _norm_query(raw: str | None) -> tuple[tuple[str, str | None], ...]:
     return tuple(pairs)
 
 
-def _parse(url: str) -> tuple[_Url, str] | None:
-    """Split and validate one URL; also return the scheme it was written with."""
+def _parse(url: str) -> _Url | None:
+    """Split and validate one URL (SPEC §4.4 "Accepted")."""
     s = _clean(url)
     if s is None:
         return None
@@ -518,7 +518,7 @@ def _parse(url: str) -> tuple[_Url, str] | None:
     host = _check_host(host_part)
     if host is None:
         return None
-    return _Url(host, port, _norm_path(raw_path), _norm_query(raw_query)), scheme
+    return _Url(host, port, _norm_path(raw_path), _norm_query(raw_query))
 
 
 def _loose_host(url: str) -> str | None:
@@ -551,10 +551,9 @@ class _Info:
     is_post: bool
 
 
-def _build(host: str, port: int | None, path: str, query: Iterable[tuple[str, str | None]] = ()) -> str:
+def _build(host: str, port: int | None, path_and_query: str) -> str:
     netloc = host if port is None else f"{host}:{port}"
-    q = "&".join(k if v is None else f"{k}={v}" for k, v in query)
-    return f"https://{netloc}{path}" + (f"?{q}" if q else "")
+    return f"https://{netloc}{path_and_query}"
 
 
 def _lower_segment(seg: str) -> str:
@@ -596,14 +595,14 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
             return www, "/" + name, _fb_page_key(name), False
         return "fb.me", u.path, None, False
 
-    labels = host.split(".")
-    sub = ".".join(labels[:-2])
+    sub = host[: -len(u.host.registrable or "")].rstrip(".")
     if not (sub in _FB_MIRROR_LABELS or _FB_LANG_LABEL.fullmatch(sub)):
-        www = host  # developers.facebook.com and the like are other services: keep the host
-
-    first = segs[0].lower() if segs else ""
+        # developers.facebook.com and the like are other services: no pages, no posts there.
+        keep = [(k, v) for k, v in u.query if k.lower() in _FB_KEEP_PARAMS]
+        return host, _build_path(u.path, keep), None, False
     if not segs:
         return www, "/", None, False
+    first = segs[0].lower()
 
     if first in ("permalink.php", "story.php"):
         story = _safe_id(u.param("story_fbid"))
@@ -627,7 +626,7 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
         v = _safe_id(u.param("v"))
         if v and (first == "video.php" or segs[1:] in ([], ["live"])):
             return www, f"/watch/?v={v}", None, True
-        return www, u.path.lower(), None, False
+        return www, "/" + "/".join(_lower_segment(s) for s in segs), None, False
 
     if first == "reel" and len(segs) >= 2:
         return www, f"/reel/{segs[1]}", None, True
@@ -695,7 +694,7 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
             return www, f"/photo/?fbid={ids[-1]}", key, True
         if ids:
             return www, f"/{name}/notes/" + "/".join(rest[1:]), key, True
-    tail = "/".join(s.lower() for s in rest)
+    tail = "/".join(_lower_segment(s) for s in rest)
     return www, f"/{name}" + (f"/{tail}" if tail else ""), key, False
 
 
@@ -879,12 +878,19 @@ def _redirect_target(u: _Url) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=16384)
 def _analyze(url: str, depth: int = 0) -> _Info | None:
+    # Only ordinary-length links are cached: a few thousand hostile 16 kB strings must not
+    # become resident memory (the running bot has a 150 MB budget).
+    if len(url) <= _CACHEABLE_LENGTH:
+        return _analyze_cached(url, depth)
+    return _analyze_uncached(url, depth)
+
+
+def _analyze_uncached(url: str, depth: int) -> _Info | None:
     parsed = _parse(url)
     if parsed is None:
         return None
-    u, _scheme = parsed
+    u = parsed
     target = _redirect_target(u)
     if target is not None:
         if not target or depth >= _MAX_REDIRECT_DEPTH:
@@ -898,6 +904,9 @@ def _analyze(url: str, depth: int = 0) -> _Info | None:
     if len(canonical) > MAX_CANONICAL_LENGTH:
         return None
     return _Info(canonical, platform, host, key, post)
+
+
+_analyze_cached = functools.lru_cache(maxsize=8192)(_analyze_uncached)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1021,14 +1030,14 @@ def _allowed_set(domains: tuple[str, ...]) -> frozenset[str]:
 
 def is_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
     """Whether the [links] allowed_domains policy lets the link count (an empty list allows all)."""
-    domains = tuple(allowed_domains)
-    if not domains:
+    # A list with no usable entry is treated as no list, as an empty one is.
+    allowed = _allowed_set(tuple(allowed_domains))
+    if not allowed:
         return True
     info = _analyze(url) if isinstance(url, str) else None
     if info is None:
         return False
-    allowed = _allowed_set(domains)
-    return bool(allowed) and _under(info.host, allowed)
+    return _under(info.host, allowed)
 
 
 # ---------------------------------------------------------------------------------------------
