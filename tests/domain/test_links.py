@@ -28,10 +28,15 @@ from bot.domain.links import (
 # ---------------------------------------------------------------------------------------------
 # url_cases.json
 
-CASES_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "url_cases.json"
+# The source of truth is ../shared/data/url_cases.json (CI has it beside the checkout). A clone
+# made elsewhere (e.g. /tmp) falls back on the copy in tests/data, and whenever both exist they
+# must be identical, so the copy can never drift from the shared file unnoticed.
+SHARED_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "url_cases.json"
+COPY_PATH = Path(__file__).resolve().parents[1] / "data" / "url_cases.json"
+CASES_PATH = SHARED_PATH if SHARED_PATH.exists() else COPY_PATH
 _MISSING = (
     f"{CASES_PATH} is missing: the shared real-world URL cases (SPEC §4.4) must be present "
-    "next to the repository for this suite to mean anything"
+    "for this suite to mean anything"
 )
 
 
@@ -40,6 +45,13 @@ def _load_cases() -> dict | None:
         return json.loads(CASES_PATH.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+
+
+def test_the_copy_of_url_cases_matches_the_shared_file():
+    if not SHARED_PATH.exists():
+        pytest.skip("no ../shared beside this clone: the copy in tests/data is used")
+    assert COPY_PATH.read_bytes() == SHARED_PATH.read_bytes(), (
+        "tests/data/url_cases.json differs from ../shared/data/url_cases.json: copy the shared file over")
 
 
 CASES = _load_cases()
