@@ -116,8 +116,9 @@ async def run_bot(config: Config, *, stop: asyncio.Event | None = None) -> int:
     if "zalo" in config.enabled_platforms:
         logger.warning("[zalo] is enabled, but this version does not run Zalo yet; it is ignored")
     if not config.telegram.enabled:
+        zalo_only = "Phiên bản này chưa chạy được Zalo; " if config.zalo.enabled else "Chưa bật nền tảng nào: "
         print(
-            "Chưa bật nền tảng nào: cần mục [telegram] có token trong config.toml (xem README). "
+            f"{zalo_only}cần mục [telegram] có token trong config.toml (xem README). "
             "Để thử bot không cần token: python -m bot console",
             file=sys.stderr,
         )

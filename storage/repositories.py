@@ -21,7 +21,6 @@ from storage.models import (
     SentMessage,
     Submission,
     Unit,
-    UnitPage,
     UnitRole,
 )
 
@@ -83,15 +82,6 @@ class UnitRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def pages_of(self, unit_id: int) -> Sequence[UnitPage]:
-        stmt = select(UnitPage).where(UnitPage.unit_id == unit_id).order_by(UnitPage.id)
-        return (await self.session.execute(stmt)).scalars().all()
-
-    async def unit_of_page(self, page_key: str) -> int | None:
-        stmt = select(UnitPage.unit_id).where(UnitPage.page_key == page_key).limit(1)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-
 class GroupRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -145,11 +135,6 @@ class GroupRepository:
         await self.session.flush()
         return old
 
-    async def members_of(self, group_id: int) -> Sequence[int]:
-        stmt = select(GroupMembership.member_id).where(GroupMembership.group_id == group_id)
-        return (await self.session.execute(stmt)).scalars().all()
-
-
 class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -157,10 +142,6 @@ class MemberRepository:
     async def get(self, platform: str, user_id: str) -> Member | None:
         stmt = select(Member).where(Member.platform == platform, Member.user_id == user_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def by_username(self, platform: str, username: str) -> Member | None:
-        stmt = select(Member).where(Member.platform == platform, func.lower(Member.username) == username.lower())
-        return (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
 
     async def person(self, person_id: int) -> Person:
         person = await self.session.get(Person, person_id)
@@ -345,15 +326,6 @@ class SubmissionRepository:
                 n += 1
         await self.session.flush()
         return n
-
-    async def count_for_person(self, person_id: int, start: datetime, end: datetime) -> int:
-        stmt = select(func.count(Submission.id)).where(
-            Submission.person_id == person_id,
-            Submission.withdrawn_at.is_(None),
-            Submission.created_at >= start,
-            Submission.created_at < end,
-        )
-        return (await self.session.execute(stmt)).scalar_one()
 
     async def times_for_person(self, person_id: int, start: datetime, end: datetime) -> Sequence[datetime]:
         """Credit times of the person's live links in [start, end), for weekly tallies."""
