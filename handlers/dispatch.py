@@ -123,7 +123,13 @@ class Dispatcher:
                 out.clear()
                 await members.on_bot_membership(uow, event, out)
 
-        await self._in_transaction(work, describe=type(event).__name__)
+        try:
+            await self._in_transaction(work, describe=type(event).__name__)
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # a bug must not make the platform redeliver this event forever
+            logger.exception("handling %s failed", type(event).__name__)
+            return
         if platform in self.platforms:
             await self.platforms[platform].outbox.put(out)
 
