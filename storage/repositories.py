@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.domain.types import ChatRef, UserRef
 from storage.models import (
@@ -25,6 +27,11 @@ from storage.models import (
 )
 
 
+# Seen-times are for "who is around", not auditing: refreshing them at most once an hour saves
+# two UPDATEs on nearly every message.
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
 async def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> int:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns the rows inserted.
 
@@ -32,9 +39,15 @@ async def insert_ignore(session: AsyncSession, model: type, values: dict[str, An
     two instances racing on the same claim change nothing.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    result = await session.execute(_insert_ignore_stmt(dialect, model.__table__), values)
     return result.rowcount or 0
+
+
+@lru_cache(maxsize=None)
+def _insert_ignore_stmt(dialect: str, table):
+    # Built once per table: the values travel as parameters, so nothing is rebuilt per message.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
 
 
 def subtree_filter(unit: Unit):
@@ -140,11 +153,13 @@ class MemberRepository:
         self.session = session
 
     async def get(self, platform: str, user_id: str) -> Member | None:
-        stmt = select(Member).where(Member.platform == platform, Member.user_id == user_id)
+        """The account, with its person loaded in the same query (every handler needs both)."""
+        stmt = (select(Member).where(Member.platform == platform, Member.user_id == user_id)
+                .options(joinedload(Member.person)))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def person(self, person_id: int) -> Person:
-        person = await self.session.get(Person, person_id)
+        person = await self.session.get(Person, person_id)  # from the identity map when loaded
         assert person is not None
         return person
 
@@ -156,8 +171,10 @@ class MemberRepository:
                 member.display_name = user.display_name
             if member.username != user.username and user.username is not None:
                 member.username = user.username
-            member.last_seen_at = now
-            member.active = True
+            if now - member.last_seen_at > SEEN_RESOLUTION:
+                member.last_seen_at = now
+            if not member.active:
+                member.active = True
             return member, False
         person = Person(home_unit_explicit=False, party_member=False, created_at=now)
         self.session.add(person)
@@ -184,7 +201,8 @@ class MemberRepository:
                 dict(group_id=group.id, member_id=member.id, active=True, first_seen_at=now, last_seen_at=now),
             )
             return bool(inserted)
-        row.last_seen_at = now
+        if now - row.last_seen_at > SEEN_RESOLUTION:
+            row.last_seen_at = now
         if not row.active:
             row.active = True
             return True
