@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 from dataclasses import replace
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import aiohttp
@@ -78,7 +79,7 @@ class Running:
 async def tg(fake_telegram: FakeTelegramServer, config):
     cfg = replace(config, telegram=TelegramSection(enabled=True, token=FAKE_TOKEN, base_url=fake_telegram.base_url))
     storage = await open_storage(cfg)
-    await load_demo_units(storage, cfg, __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    await load_demo_units(storage, cfg, datetime.now(timezone.utc))
     running = Running(cfg, storage)
     await running.start()
     yield running
@@ -87,7 +88,6 @@ async def tg(fake_telegram: FakeTelegramServer, config):
 
 
 async def bind_group(tg: Running, server: FakeTelegramServer, unit: str = "THCS-KIMBOI") -> None:
-    server.set_admins(GROUP_ID, [b.owner(PRINCIPAL)]) if GROUP_ID in server.chats else None
     server.add_chat(GROUP)
     server.set_admins(GROUP_ID, [b.owner(PRINCIPAL)])
     server.push_update(b.message(GROUP, PRINCIPAL, f"/dangky {await tg.join_code(unit)}"))
@@ -243,7 +243,7 @@ async def test_token_never_reaches_the_logs(fake_telegram, config, caplog):
     caplog.set_level(logging.DEBUG, logger="telegram")
     cfg = replace(config, telegram=TelegramSection(enabled=True, token=FAKE_TOKEN, base_url=fake_telegram.base_url))
     storage = await open_storage(cfg)
-    await load_demo_units(storage, cfg, __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    await load_demo_units(storage, cfg, datetime.now(timezone.utc))
     running = Running(cfg, storage)
     await running.start()
     try:
@@ -289,7 +289,7 @@ async def test_webhook_checks_the_secret_and_answers_after_commit(fake_telegram,
         web=WebSection(listen="127.0.0.1", port=port, public_url=f"http://127.0.0.1:{port}"),
     )
     storage = await open_storage(cfg)
-    await load_demo_units(storage, cfg, __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    await load_demo_units(storage, cfg, datetime.now(timezone.utc))
     running = Running(cfg, storage)
     await running.start()
     try:
