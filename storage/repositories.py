@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
@@ -165,10 +166,12 @@ class MemberRepository:
 
     async def ensure(self, user: UserRef, now: datetime) -> tuple[Member, bool]:
         """The member for an account (and a new person for a new account); True if created."""
+        # Names are stored NFC: some keyboards send decomposed Vietnamese, and the bot repeats names.
+        name = unicodedata.normalize("NFC", user.display_name or "").strip()[:200] or user.user_id
         member = await self.get(user.platform, user.user_id)
         if member is not None:
-            if member.display_name != user.display_name and user.display_name:
-                member.display_name = user.display_name
+            if member.display_name != name:
+                member.display_name = name
             if member.username != user.username and user.username is not None:
                 member.username = user.username
             if now - member.last_seen_at > SEEN_RESOLUTION:
@@ -183,7 +186,7 @@ class MemberRepository:
             self.session,
             Member,
             dict(person_id=person.id, platform=user.platform, user_id=user.user_id,
-                 display_name=user.display_name or user.user_id, username=user.username, active=True,
+                 display_name=name, username=user.username, active=True,
                  unreachable=False, created_at=now, last_seen_at=now),
         )
         if not inserted:  # another instance registered this account a moment ago

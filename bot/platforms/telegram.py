@@ -14,6 +14,7 @@ import asyncio
 import html
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Protocol
@@ -104,8 +105,8 @@ class BotIdentity:
 
 
 def user_ref(user: User) -> UserRef:
-    return UserRef(PLATFORM, str(user.id), user.full_name or user.username or str(user.id), user.username,
-                   user.is_bot)
+    name = unicodedata.normalize("NFC", user.full_name or user.username or str(user.id))
+    return UserRef(PLATFORM, str(user.id), name, user.username, user.is_bot)
 
 
 def chat_ref(chat) -> ChatRef | None:

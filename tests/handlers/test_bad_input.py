@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 from bot.domain import texts_vi
 
@@ -41,3 +42,31 @@ async def test_huge_message_with_many_links_is_bounded(harness):
     await harness.send(g, harness.user("Lan"), text)
     assert await harness.scalar("select count(*) from submissions") == 10
     assert texts_vi.APOLOGY not in harness.messenger.texts()
+
+
+def test_every_fixed_sentence_is_nfc_vietnamese():
+    import unicodedata
+
+    from bot.domain import texts_vi
+
+    sentences = [v for k, v in vars(texts_vi).items() if isinstance(v, str) and not k.startswith("_")]
+    sentences += [texts_vi.help_text(1, 10), texts_vi.already_credited(date(2026, 11, 27), True)]
+    assert len(sentences) > 15
+    for sentence in sentences:
+        assert unicodedata.normalize("NFC", sentence) == sentence, sentence
+
+
+async def test_what_the_bot_says_is_nfc(harness):
+    import unicodedata
+
+    g = harness.group()
+    await harness.bind(g, "THCS-KIMBOI")
+    # A name typed in decomposed form (NFD), as some phone keyboards send it.
+    lan = harness.user(unicodedata.normalize("NFD", "Nguyễn Thị Lan"))
+    await harness.send(g, lan, "https://www.facebook.com/thptkimboi")
+    await harness.send(g, lan, "/toi")
+    await harness.send(harness.private(lan), lan, "/huongdan")
+    texts = harness.messenger.texts()
+    assert len(texts) == 3
+    for text in texts:
+        assert unicodedata.normalize("NFC", text) == text, text
