@@ -316,3 +316,25 @@ async def test_webhook_checks_the_secret_and_answers_after_commit(fake_telegram,
         await running.stop()
         await storage.close()
     assert fake_telegram.webhook.url  # never deleted on shutdown
+
+
+async def test_a_429_on_a_reply_is_waited_out_and_the_reply_arrives(tg, fake_telegram):
+    fake_telegram.add_chat(GROUP)
+    fake_telegram.fail_next("sendMessage", 1, retry_after=1)
+    fake_telegram.push_update(b.message(GROUP, LAN, "/huongdan"))
+    reply = await fake_telegram.wait_for(lambda c: c.method == "sendMessage" and c.ok, timeout=10)
+    assert reply.params["text"].startswith("Lan Tỏa giúp đơn vị")
+    assert len(fake_telegram.throttled("sendMessage")) == 1
+
+
+async def test_bots_messages_credit_no_one_and_leaving_ends_membership(tg, fake_telegram):
+    await bind_group(tg, fake_telegram)
+    other_bot = b.user(5550001, "Bot khác", username="OtherBot", is_bot=True)
+    fake_telegram.push_update(b.message(GROUP, other_bot, POST))
+    fake_telegram.push_update(b.message(GROUP, LAN, "chào cả nhà"))
+    fake_telegram.push_update(b.chat_member(GROUP, LAN, "member", "left"))
+    await fake_telegram.wait_confirmed()
+    assert await tg.scalar("select count(*) from submissions") == 0
+    assert await tg.scalar(
+        "select gm.active from group_memberships gm join members m on m.id = gm.member_id "
+        f"where m.user_id = '{LAN['id']}'") == 0
