@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.domain import texts_vi
 from bot.domain.types import PlatformRefused
 from bot.logs import redact, setup_logging
 
@@ -65,7 +66,7 @@ async def _cmd_migrate(args: argparse.Namespace) -> int:
 
     storage = await open_storage(_config(args))
     await storage.close()
-    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    print(texts_vi.SCHEMA_UP_TO_DATE)
     return 0
 
 
@@ -88,9 +89,9 @@ async def _cmd_units_import(args: argparse.Namespace) -> int:
     if result.errors:
         for error in result.errors:
             print(error.message, file=sys.stderr)
-        print(f"Không nhập gì: {len(result.errors)} dòng lỗi trong tệp {args.file}.", file=sys.stderr)
+        print(texts_vi.units_not_imported(len(result.errors), args.file), file=sys.stderr)
         return EXIT_USAGE
-    print(f"Đã nhập {len(rows)} đơn vị: {result.created} mới, {result.updated} cập nhật.")
+    print(texts_vi.units_imported(len(rows), result.created, result.updated))
     return 0
 
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # one line for the operator; the traceback goes to the log
         logger.debug("unexpected failure", exc_info=True)
-        print(redact(f"Lỗi: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        print(redact(texts_vi.unexpected_error(type(exc).__name__, str(exc))), file=sys.stderr)
         return 1
 
 

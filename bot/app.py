@@ -15,6 +15,7 @@ from typing import TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
+from bot.domain import texts_vi
 from bot.platforms.console import ConsoleMessenger, ConsoleSession, SimulatedClock, run_lines
 from bot.unitfile import read_demo_units
 from bot.web import WEBHOOK_PATH, build_app, serve
@@ -75,8 +76,7 @@ async def run_console(config: Config, *, demo: bool, stdin: TextIO | None = None
             async with storage.uow() as uow:
                 first = await uow.units.first_leaf()
             if first is None:
-                print("console> Chưa có đơn vị nào: hãy nhập danh sách bằng `python -m bot units import TỆP`.",
-                      file=stdout)
+                print(f"console> {texts_vi.NO_UNITS_YET}", file=stdout)
                 return 2
 
             def write(line: str) -> None:
@@ -88,8 +88,7 @@ async def run_console(config: Config, *, demo: bool, stdin: TextIO | None = None
             await session.start()
             interactive = stdin.isatty()
             if interactive:
-                write(f"console> Lan Tỏa — nhóm mô phỏng {first.code}, đang nói với tư cách {session.member}. "
-                      "Dán link để thử; :as, :group, :private, :reply, :edit, :time, :admin; Ctrl-D để thoát.")
+                write(f"console> {texts_vi.console_banner(first.code, session.member)}")
             await run_lines(session, _line_reader(stdin, interactive))
             return 0
         finally:
@@ -116,12 +115,7 @@ async def run_bot(config: Config, *, stop: asyncio.Event | None = None) -> int:
     if "zalo" in config.enabled_platforms:
         logger.warning("[zalo] is enabled, but this version does not run Zalo yet; it is ignored")
     if not config.telegram.enabled:
-        zalo_only = "Phiên bản này chưa chạy được Zalo; " if config.zalo.enabled else "Chưa bật nền tảng nào: "
-        print(
-            f"{zalo_only}cần mục [telegram] có token trong config.toml (xem README). "
-            "Để thử bot không cần token: python -m bot console",
-            file=sys.stderr,
-        )
+        print(texts_vi.ZALO_NOT_RUN if config.zalo.enabled else texts_vi.NO_PLATFORM, file=sys.stderr)
         return 2
     stop = stop or _stop_on_signals()
     storage = await open_storage(config)

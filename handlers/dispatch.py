@@ -59,11 +59,11 @@ def build_command_table() -> CommandTable:
         await links.cmd_huy(ctx)
 
     return CommandTable([
-        CommandSpec("toi", "me", "Kết quả của tôi tuần này, tháng này", _toi),
-        CommandSpec("huy", "undo", "Rút liên kết của tin nhắn được trả lời", _huy),
-        CommandSpec("dangky", "register", "Gắn nhóm hoặc bản thân với đơn vị: /dangky <mã>", _dangky),
-        CommandSpec("huongdan", "help", "Hướng dẫn sử dụng", _help),
-        CommandSpec("batdau", "start", "Bắt đầu", _help),
+        CommandSpec("toi", "me", texts_vi.MENU_TOI, _toi),
+        CommandSpec("huy", "undo", texts_vi.MENU_HUY, _huy),
+        CommandSpec("dangky", "register", texts_vi.MENU_DANGKY, _dangky),
+        CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),
+        CommandSpec("batdau", "start", texts_vi.MENU_BATDAU, _help),
     ])
 
 

@@ -187,3 +187,50 @@ BOT_CANNOT_READ = (
     "Quản trị viên hãy đặt bot làm quản trị viên nhóm, hoặc nhờ người quản lý bot tắt chế độ riêng tư "
     "(@BotFather → /setprivacy → Disable) rồi mời bot vào nhóm lại."
 )
+
+# --- the command menu (Telegram's setMyCommands) ------------------------------------------------------
+
+MENU_TOI = "Kết quả của tôi tuần này, tháng này"
+MENU_HUY = "Rút liên kết của tin nhắn được trả lời"
+MENU_DANGKY = "Gắn nhóm hoặc bản thân với đơn vị: /dangky <mã>"
+MENU_HUONGDAN = "Hướng dẫn sử dụng"
+MENU_BATDAU = "Bắt đầu"
+
+# --- the operator: command line and start-up ---------------------------------------------------------
+
+NO_UNITS_YET = "Chưa có đơn vị nào: hãy nhập danh sách bằng `python -m bot units import TỆP`."
+NO_PLATFORM = (
+    "Chưa bật nền tảng nào: cần mục [telegram] có token trong config.toml (xem README). "
+    "Để thử bot không cần token: python -m bot console"
+)
+ZALO_NOT_RUN = (
+    "Phiên bản này chưa chạy được Zalo; cần mục [telegram] có token trong config.toml (xem README). "
+    "Để thử bot không cần token: python -m bot console"
+)
+SCHEMA_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất."
+TOKEN_REFUSED = (
+    "Telegram từ chối token của bot (sai hoặc đã bị thu hồi): kiểm tra [telegram] token hoặc LANTOA_TELEGRAM_TOKEN."
+)
+POLLING_CONFLICT = (
+    "Telegram báo có tiến trình khác đang nhận tin của bot này (getUpdates) hoặc bot đang dùng webhook: "
+    'chỉ chạy một tiến trình ở chế độ polling, hoặc dùng mode = "webhook".'
+)
+
+
+def console_banner(unit_code: str, member: str) -> str:
+    return (
+        f"Lan Tỏa — nhóm mô phỏng {unit_code}, đang nói với tư cách {member}. "
+        "Dán link để thử; :as, :group, :private, :reply, :edit, :time, :admin; Ctrl-D để thoát."
+    )
+
+
+def units_imported(total: int, created: int, updated: int) -> str:
+    return f"Đã nhập {total} đơn vị: {created} mới, {updated} cập nhật."
+
+
+def units_not_imported(bad_rows: int, file: str) -> str:
+    return f"Không nhập gì: {bad_rows} dòng lỗi trong tệp {file}."
+
+
+def unexpected_error(kind: str, detail: str) -> str:
+    return f"Lỗi: {kind}: {detail}"

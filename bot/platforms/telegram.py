@@ -47,6 +47,7 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.domain import texts_vi
 from bot.domain.types import (
     BotMembershipChanged,
     ChatKind,
@@ -80,11 +81,6 @@ ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member", "chat_member")
 ADMIN_CACHE_SECONDS = 300.0
 # A 429 is waited out this many times before a send is given up as transient (and retried later).
 MAX_RETRIES = 8
-TOKEN_REFUSED = "Telegram từ chối token của bot (sai hoặc đã bị thu hồi): kiểm tra [telegram] token hoặc LANTOA_TELEGRAM_TOKEN."
-POLLING_CONFLICT = (
-    "Telegram báo có tiến trình khác đang nhận tin của bot này (getUpdates) hoặc bot đang dùng webhook: "
-    "chỉ chạy một tiến trình ở chế độ polling, hoặc dùng mode = \"webhook\"."
-)
 PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
 
 
@@ -414,7 +410,7 @@ class TelegramPlatform:
             return await self._start()
         except InvalidToken:
             # PTB's message quotes the token itself: replace it, and drop the chain.
-            raise PlatformRefused(TOKEN_REFUSED) from None
+            raise PlatformRefused(texts_vi.TOKEN_REFUSED) from None
 
     async def _start(self) -> BotIdentity:
         await self.application.initialize()
@@ -476,9 +472,9 @@ class TelegramPlatform:
                 updates = await self.bot.get_updates(
                     offset=self._offset, timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES))
             except InvalidToken:
-                raise PlatformRefused(TOKEN_REFUSED) from None
+                raise PlatformRefused(texts_vi.TOKEN_REFUSED) from None
             except Conflict:
-                raise PlatformRefused(POLLING_CONFLICT) from None
+                raise PlatformRefused(texts_vi.POLLING_CONFLICT) from None
             except (TimedOut, NetworkError, RetryAfter) as exc:
                 logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
                 await self._pause()
