@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from bot.config import Config
 from bot.domain import texts_vi
@@ -202,16 +202,19 @@ class Dispatcher:
                 async with self.uow_factory() as uow:
                     await work(uow)
                 return
-            except IntegrityError:
-                # Two instances raced on the same row; the retry sees the winner's row.
-                if attempt == attempts:
+            except Exception as exc:
+                kind = classify_db_error(exc)
+                if kind is None:
                     raise
-                logger.info("%s: conflicting write, retrying (%d)", describe, attempt)
-            except (OperationalError, InterfaceError) as exc:
                 if attempt == attempts:
-                    raise DatabaseUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
-                logger.warning("%s: database busy or unavailable, retrying (%d)", describe, attempt)
-                await asyncio.sleep(0.2 * attempt)
+                    if kind == "unavailable":
+                        raise DatabaseUnavailable(_describe(exc)) from exc
+                    raise
+                logger.warning("%s: %s (%s), retrying (%d)", describe,
+                               "conflicting write" if kind == "conflict" else "database busy or unavailable",
+                               _describe(exc), attempt)
+                if kind == "unavailable":
+                    await asyncio.sleep(0.2 * attempt)
 
     # --- outgoing -----------------------------------------------------------------------------------
 
@@ -248,6 +251,35 @@ class Dispatcher:
 
         await self._in_transaction(work, describe=f"bind {chat.key}")
         return bound
+
+
+# PostgreSQL SQLSTATE classes: 08 connection, 53 insufficient resources (too many connections),
+# 57 operator intervention (shutdown, "cannot connect now"); 40001 serialization, 40P01 deadlock.
+_UNAVAILABLE_SQLSTATE = ("08", "53", "57")
+_CONFLICT_SQLSTATE = ("40001", "40P01")
+
+
+def classify_db_error(exc: BaseException) -> str | None:
+    """``conflict`` (another writer: retry at once), ``unavailable`` (the database did not answer:
+    retry, then do not confirm the update), or None (a bug or bad data: no retry helps)."""
+    if isinstance(exc, IntegrityError):
+        return "conflict"  # two instances raced on the same row; the retry sees the winner's row
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        return "unavailable"  # asyncpg's refused connection arrives unwrapped
+    if isinstance(exc, DBAPIError):
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        if code in _CONFLICT_SQLSTATE:
+            return "conflict"
+        if exc.connection_invalidated or code.startswith(_UNAVAILABLE_SQLSTATE):
+            return "unavailable"
+        if isinstance(exc, (OperationalError, InterfaceError)) and not code:
+            return "unavailable"  # SQLite "database is locked", a dropped connection
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return f"{type(orig or exc).__name__}: {orig or exc}"[:300]
 
 
 def _truncated(msg: IncomingMessage) -> IncomingMessage:

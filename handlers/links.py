@@ -11,6 +11,7 @@ from bot.domain.links import canonicalize, classify, extract_links, is_allowed, 
 from bot.domain.periods import local_date
 from bot.domain.types import React, SenderKind
 from handlers.context import Context
+from storage.models import PAGE_KEY_MAX
 from storage.repositories import CreditOutcome
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,10 @@ async def capture_links(ctx: Context) -> None:
     candidates = select_candidates(raw, ctx)
     if msg.edited:
         await _withdraw_removed(ctx, {canonical for _, canonical in candidates.links})
-    outcomes = [await _credit(ctx, original, canonical) for original, canonical in candidates.links]
+    # Inserted in a fixed order (by canonical link), so two instances crediting the same person's
+    # links in different orders take the index locks in the same order and cannot deadlock.
+    outcomes = [await _credit(ctx, original, canonical)
+                for original, canonical in sorted(candidates.links, key=lambda pair: pair[1])]
     await _acknowledge(ctx, candidates, outcomes)
 
 
@@ -93,7 +97,7 @@ async def _credit(ctx: Context, original: str, canonical: str) -> CreditOutcome:
         original_url=original[:4096],
         canonical_url=canonical,
         link_platform=classify(canonical, ctx.config.links.news_domains),
-        page_key=page_key(original) or page_key(canonical),
+        page_key=_storable_page_key(original, canonical),
         is_page_post=False,
         created_at=ctx.now,
     ))
@@ -101,6 +105,12 @@ async def _credit(ctx: Context, original: str, canonical: str) -> CreditOutcome:
         ctx.uow.audit.add(ctx.now, "credit", actor=ctx.actor, person_id=person.id, chat=msg.chat.key,
                           unit_id=person.home_unit_id, message_id=msg.message_id, url=canonical)
     return outcome
+
+
+def _storable_page_key(original: str, canonical: str) -> str | None:
+    """The page a link names, if it is one a page could really have (not 300+ characters)."""
+    key = page_key(original) or page_key(canonical)
+    return key if key is not None and len(key) <= PAGE_KEY_MAX else None
 
 
 async def _withdraw_removed(ctx: Context, now_in_message: set[str]) -> None:

@@ -63,6 +63,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Column widths that input can reach; handlers check them (SQLite would not, PostgreSQL does).
+PAGE_KEY_MAX = 300
+ID_MAX = 64  # platform user and chat ids, message ids
+
 # A 64-bit integer primary key on PostgreSQL (a nation's links outgrow 2**31) that is still
 # SQLite's INTEGER PRIMARY KEY rowid alias (only the exact type INTEGER gets autoincrement).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -96,7 +100,7 @@ class UnitPage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
-    page_key: Mapped[str] = mapped_column(String(300), index=True)
+    page_key: Mapped[str] = mapped_column(String(PAGE_KEY_MAX), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -126,7 +130,7 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(ID_MAX))
     display_name: Mapped[str] = mapped_column(String(200))
     username: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -209,12 +213,12 @@ class Submission(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     chat_platform: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(ID_MAX))
+    message_id: Mapped[str] = mapped_column(String(ID_MAX))
     original_url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2048))
     link_platform: Mapped[str] = mapped_column(String(16))
-    page_key: Mapped[str | None] = mapped_column(String(300))
+    page_key: Mapped[str | None] = mapped_column(String(PAGE_KEY_MAX))
     is_page_post: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -111,13 +111,13 @@ class GroupRepository:
             await insert_ignore(
                 self.session,
                 Group,
-                dict(platform=chat.platform, chat_id=chat.chat_id, title=chat.title, community=False,
+                dict(platform=chat.platform, chat_id=chat.chat_id, title=(chat.title or None) and chat.title[:255], community=False,
                      active=True, can_read=True, created_at=now),
             )
             group = await self.get(chat.platform, chat.chat_id)
             assert group is not None
-        elif chat.title and group.title != chat.title:
-            group.title = chat.title
+        elif chat.title and group.title != chat.title[:255]:
+            group.title = chat.title[:255]
         return group
 
     async def migrate(self, platform: str, old_chat_id: str, new_chat_id: str) -> Group | None:
@@ -172,8 +172,8 @@ class MemberRepository:
         if member is not None:
             if member.display_name != name:
                 member.display_name = name
-            if member.username != user.username and user.username is not None:
-                member.username = user.username
+            if user.username is not None and member.username != user.username[:64]:
+                member.username = user.username[:64]
             if now - member.last_seen_at > SEEN_RESOLUTION:
                 member.last_seen_at = now
             if not member.active:
@@ -186,7 +186,7 @@ class MemberRepository:
             self.session,
             Member,
             dict(person_id=person.id, platform=user.platform, user_id=user.user_id,
-                 display_name=name, username=user.username, active=True,
+                 display_name=name, username=user.username and user.username[:64], active=True,
                  unreachable=False, created_at=now, last_seen_at=now),
         )
         if not inserted:  # another instance registered this account a moment ago

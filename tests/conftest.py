@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+import os
+import uuid
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -109,12 +111,38 @@ class Harness:
             return unit.join_code, unit.admin_code
 
 
-@pytest.fixture
-def config(tmp_path):
-    from dataclasses import replace
+# With LANTOA_TEST_POSTGRES set to an admin DSN (postgresql://user:pass@host/postgres), every test
+# that takes `config` runs on a fresh PostgreSQL database instead of a SQLite file (.ci/run does
+# this for the storage, handler and Telegram tests): PostgreSQL enforces what SQLite does not.
+POSTGRES_ADMIN = os.environ.get("LANTOA_TEST_POSTGRES", "")
 
+
+@pytest.fixture
+async def config(tmp_path):
     cfg = default_config()
-    return replace(cfg, database=replace(cfg.database, url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"))
+    if not POSTGRES_ADMIN:
+        yield replace(cfg, database=replace(cfg.database, url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"))
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"lantoa_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(POSTGRES_ADMIN).set(drivername="postgresql+asyncpg", database=name)
+    yield replace(cfg, database=replace(cfg.database, url=url.render_as_string(hide_password=False)))
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def on_sqlite(config) -> bool:
+    return config.database.url.startswith("sqlite")
 
 
 @pytest.fixture

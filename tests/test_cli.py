@@ -68,10 +68,16 @@ def test_console_demo_script(tmp_path):
 
 
 def test_console_group_and_dangky_private(tmp_path):
-    script = ":time 2026-11-27 10:00\n:group KHONG-CO\n:group PGD-KIMBOI\nhttps://vnexpress.net/giao-duc-4812345.html\n"
+    long_name = "Nguyễn " * 12
+    script = (":time 2026-11-27 10:00\n:group KHONG-CO\n:group PGD-KIMBOI\n"
+              f":as {long_name}\nhttps://vnexpress.net/giao-duc-4812345.html\n")
     result = run("console", cwd=tmp_path, stdin=script)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["console> không hiểu: :group KHONG-CO", "bot> [👍 on #1]"]
+    assert result.stdout.splitlines() == [
+        "console> không hiểu: :group KHONG-CO",
+        f"console> không hiểu: :as {long_name.strip()}",
+        "bot> [👍 on #1]",
+    ]
 
 
 def test_run_without_platform_exits_2_and_points_to_console(tmp_path):

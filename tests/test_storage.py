@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import open_storage
 from storage.models import Submission
+from tests.conftest import on_sqlite
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 
@@ -22,22 +23,34 @@ def submission(**kw) -> dict:
     return values
 
 
-async def test_migration_creates_the_schema_in_wal_with_foreign_keys(config):
+async def test_migration_creates_the_schema_once(config):
     storage = await open_storage(config)
     try:
         async with storage.engine.connect() as conn:
-            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-            tables = set((await conn.execute(text("select name from sqlite_master where type='table'"))).scalars())
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("submissions"))
             version = (await conn.execute(text("select version_num from alembic_version"))).scalar()
         assert {"units", "unit_pages", "persons", "members", "groups", "group_memberships", "unit_roles",
                 "submissions", "sent_messages", "audit_log"} <= tables
+        assert any(ix["name"] == "uq_submissions_person_link_live" and ix["unique"] for ix in indexes)
         assert version == "0001"
     finally:
         await storage.close()
     # Running it again is a no-op.
     storage = await open_storage(config)
     await storage.close()
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(config):
+    if not on_sqlite(config):
+        pytest.skip("SQLite pragmas")
+    storage = await open_storage(config)
+    try:
+        async with storage.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await storage.close()
 
 
 async def test_one_live_credit_per_person_and_link_is_enforced_by_the_database(harness):

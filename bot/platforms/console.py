@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
 DEFAULT_MEMBER = "Nguyễn Văn An"
+# A console member's name is their user id, and ids are stored in 64 characters.
+MAX_NAME = 64
 
 
 class Core(Protocol):
@@ -198,7 +200,7 @@ class ConsoleSession:
             self.say(f"không hiểu: {line}")
 
     async def _as(self, rest: str) -> bool:
-        if not rest:
+        if not rest or len(rest) > MAX_NAME:
             return False
         was_private = not self.chat.is_group
         self.member = rest
