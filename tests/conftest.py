@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import uuid
@@ -136,7 +137,14 @@ async def config(tmp_path):
     yield replace(cfg, database=replace(cfg.database, url=url.render_as_string(hide_password=False)))
     admin = await asyncpg.connect(POSTGRES_ADMIN)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(10):  # a backend of the closed engine may take a moment to exit
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except asyncpg.PostgresError:
+                if attempt == 9:
+                    raise
+                await asyncio.sleep(0.2)
     finally:
         await admin.close()
 
