@@ -34,7 +34,8 @@ class Context:
     instance: str
     chat_admin: bool = False  # the platform says the sender administers this chat
     out: list[Outbound] = field(default_factory=list)
-    claims: dict[int, Claim] = field(default_factory=dict)  # id(action) -> its claim
+    # id(action) -> its claim; the actions stay alive in `out` until the outbox has them.
+    claims: dict[int, Claim] = field(default_factory=dict)
     member: Member | None = None
     person: Person | None = None
     group: Group | None = None
