@@ -338,3 +338,25 @@ async def test_bots_messages_credit_no_one_and_leaving_ends_membership(tg, fake_
     assert await tg.scalar(
         "select gm.active from group_memberships gm join members m on m.id = gm.member_id "
         f"where m.user_id = '{LAN['id']}'") == 0
+
+
+async def test_an_update_the_database_could_not_take_is_not_confirmed_and_comes_again(tg, fake_telegram):
+    from handlers.dispatch import DatabaseUnavailable
+
+    await bind_group(tg, fake_telegram)
+    await fake_telegram.wait_confirmed()
+    real_handle = tg.app.platform.core.handle
+    failures = []
+
+    async def handle_with_one_outage(event):
+        if isinstance(event, IncomingMessage) and POST in event.text and not failures:
+            failures.append(event)
+            raise DatabaseUnavailable("connection refused")
+        await real_handle(event)
+
+    tg.app.platform.core = SimpleNamespace(handle=handle_with_one_outage)
+    update_id = fake_telegram.push_update(b.message(GROUP, LAN, POST))
+    await fake_telegram.wait_confirmed(update_id, timeout=10)
+    assert failures and fake_telegram.deliveries[update_id] >= 2
+    await fake_telegram.wait_for("setMessageReaction")
+    assert await tg.scalar("select count(*) from submissions") == 1
