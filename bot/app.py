@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.domain import texts_vi
+from bot.platforms.console import BOT_USERNAME as CONSOLE_BOT_USERNAME
 from bot.platforms.console import ConsoleMessenger, ConsoleSession, SimulatedClock, run_lines
 from bot.unitfile import read_demo_units
 from bot.web import WEBHOOK_PATH, build_app, serve
@@ -84,7 +85,7 @@ async def run_console(config: Config, *, demo: bool, stdin: TextIO | None = None
 
             dispatcher = Dispatcher(storage.uow, config, clock, instance="console")
             session = ConsoleSession(dispatcher, clock, write, first.code)
-            dispatcher.attach(ConsoleMessenger(session), inline=True)
+            dispatcher.attach(ConsoleMessenger(session), inline=True, bot_username=CONSOLE_BOT_USERNAME)
             await session.start()
             interactive = stdin.isatty()
             if interactive:

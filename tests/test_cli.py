@@ -71,12 +71,14 @@ def test_console_group_and_dangky_private(tmp_path):
     long_name = "Nguyễn " * 12
     script = (":time 2026-11-27 10:00\n:group KHONG-CO\n:group PGD-KIMBOI\n"
               f":as {long_name}\nhttps://vnexpress.net/giao-duc-4812345.html\n")
+    script += "/toi@OtherBot\n/lenhla\n:private\n/lenhla@LanToaBot\n"
     result = run("console", cwd=tmp_path, stdin=script)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "console> không hiểu: :group KHONG-CO",
         f"console> không hiểu: :as {long_name.strip()}",
         "bot> [👍 on #1]",
+        "bot> Bot không hiểu lệnh /lenhla. Gõ /huongdan để xem các lệnh.",
     ]
 
 

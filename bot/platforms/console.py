@@ -33,6 +33,8 @@ from bot.domain.types import (
 logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
+# The simulated bot's username, so `/cmd@OtherBot` is recognised as another bot's, as on Telegram.
+BOT_USERNAME = "LanToaBot"
 DEFAULT_MEMBER = "Nguyễn Văn An"
 # A console member's name is their user id, and ids are stored in 64 characters.
 MAX_NAME = 64
