@@ -100,3 +100,16 @@ async def test_claims_are_unique_per_chat_kind_and_period(harness):
         assert await uow.sent.claim("test", "g", "hint", "2026-11-27", "a", NOW, timedelta(minutes=10))
         assert not await uow.sent.claim("test", "g", "hint", "2026-11-27", "b", NOW, timedelta(minutes=10))
         assert await uow.sent.claim("test", "g", "hint", "2026-11-28", "b", NOW, timedelta(minutes=10))
+
+
+async def test_sqlite_file_database_syncs_fully_so_an_acknowledged_commit_survives_power_loss(config):
+    # SPEC §3.7: in WAL mode synchronous=NORMAL may lose the last commits on power loss.
+    if not on_sqlite(config):
+        pytest.skip("SQLite pragmas")
+    storage = await open_storage(config)
+    try:
+        async with storage.engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL
+    finally:
+        await storage.close()
