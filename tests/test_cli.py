@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,16 @@ def test_console_with_a_config_uses_its_database(tmp_path):
     # A later run on the same database: the same person, the same post, not counted twice.
     second = run("console", "-c", str(config), cwd=tmp_path, stdin=script)
     assert second.stdout.startswith("bot> Bài này đã được ghi nhận ngày")
+
+
+def test_pytest_prints_its_summary_line_with_and_without_q(tmp_path):
+    # `addopts = "-q"` made `pytest -q` run as -qq, which drops the "1 passed" line.
+    (tmp_path / "test_one.py").write_text("def test_one():\n    assert True\n", encoding="utf-8")
+    for extra in ([], ["-q"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *extra, "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path),
+             "-p", "no:cacheprovider", "test_one.py"],
+            cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert re.search(r"^=*\s*1 passed in ", result.stdout, re.MULTILINE), (extra, result.stdout)
