@@ -9,8 +9,12 @@ Three environment variables override the file (an empty variable counts as unset
 
 Decisions where SPEC §4.2 is silent:
 
-- A ``[telegram]`` or ``[zalo]`` section that is present is enabled unless it says
-  ``enabled = false``; a missing section (or file) means the platform is off.
+- A platform is on only with ``enabled = true`` (SPEC §4.2: ``enabled`` defaults to false, and
+  the platform is off when its section or the file is absent): a section that merely holds a
+  token, as the example file does, switches nothing on.
+- ``[database] url`` must name a driver this build ships: ``sqlite+aiosqlite`` or
+  ``postgresql+asyncpg``. Anything else (``sqlite:///``, ``postgresql://``, ``mysql+…``) is refused
+  here with the async URL to write instead, rather than as a driver error at the first query.
 - ``[unit_types.X]`` adds to or overrides the built-in types; a key left out of an overridden
   built-in keeps the built-in value, a new type without ``name`` is named by its key and one
   without ``weekly_page_posts`` has no page-post target (0).
@@ -144,7 +148,7 @@ class DatabaseSection:
 
 @dataclass(frozen=True)
 class TelegramSection:
-    """[telegram]: off unless the section is present; the token never shows in a repr."""
+    """[telegram]: off unless ``enabled = true``; the token never shows in a repr."""
 
     enabled: bool = False
     token: str = field(default="", repr=False)
@@ -155,7 +159,7 @@ class TelegramSection:
 
 @dataclass(frozen=True)
 class ZaloSection:
-    """[zalo]: off unless the section is present; the token never shows in a repr."""
+    """[zalo]: off unless ``enabled = true``; the token never shows in a repr."""
 
     enabled: bool = False
     token: str = field(default="", repr=False)
@@ -416,21 +420,56 @@ def _database(r: _Reader | None, env: Mapping[str, str]) -> DatabaseSection:
         url = r.string("url", url, secret=True).strip()
         if not url:
             raise r.error("url", "không được để trống (mặc định \"sqlite+aiosqlite:///lantoa.db\")")
-        if not _looks_like_db_url(url):
-            raise r.error("url", 'phải là URL SQLAlchemy, ví dụ "sqlite+aiosqlite:///lantoa.db"')
+        problem = _db_url_problem(url)
+        if problem:
+            raise r.error("url", problem)
     override = _env(env, ENV_DATABASE_URL)
     if override is not None:
-        if not _looks_like_db_url(override):
+        problem = _db_url_problem(override)
+        if problem:
+            # The operator may not know the variable is set: name it, and the key it replaces.
             raise ConfigError(
-                "phải là URL SQLAlchemy, ví dụ \"postgresql+asyncpg://user:pass@host/db\"",
-                key=ENV_DATABASE_URL,
+                problem, key=f"{ENV_DATABASE_URL} (biến môi trường, thay cho [database] url)"
             )
         url = override
     return DatabaseSection(url=url)
 
 
-def _looks_like_db_url(url: str) -> bool:
-    return re.match(r"[A-Za-z][A-Za-z0-9+.\-]*://", url) is not None
+# The drivers this build installs (pyproject dependencies), by the dialect they serve.
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# Spellings of the dialects seen in other tools' URLs (Heroku's postgres://, libpq's postgresql://).
+_DIALECT_ALIASES = {"sqlite": "sqlite", "sqlite3": "sqlite", "postgresql": "postgresql",
+                    "postgres": "postgresql", "pgsql": "postgresql"}
+_DB_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
+_DB_EXAMPLES = '"sqlite+aiosqlite:///lantoa.db" hoặc "postgresql+asyncpg://user:pass@host/db"'
+
+
+def _db_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be used (one Vietnamese phrase, never echoing the URL), or None.
+
+    The URL may hold a password, so only its scheme is ever shown back.
+    """
+    m = _DB_URL_SCHEME.match(url)
+    if m is None:
+        return f"phải là URL cơ sở dữ liệu dạng SQLAlchemy, ví dụ {_DB_EXAMPLES}"
+    dialect, _, driver = m[1].partition("+")
+    known = _DIALECT_ALIASES.get(dialect.lower())
+    if known is None:
+        return f"không hỗ trợ cơ sở dữ liệu {_show(dialect)}; chỉ dùng được {_DB_EXAMPLES}"
+    wanted = f"{known}+{_ASYNC_DRIVERS[known]}"
+    if m[1] != wanted:  # SQLAlchemy looks drivers up by their exact lower-case name
+        # sqlite:// and postgresql:// pick a synchronous driver, which the async engine refuses.
+        what = f"không hỗ trợ trình điều khiển {_show(driver)}" if driver else (
+            "thiếu trình điều khiển bất đồng bộ"
+        )
+        return f"{what}: hãy viết URL bắt đầu bằng \"{wanted}://\""
+    try:
+        from sqlalchemy.engine import make_url
+
+        make_url(url)
+    except Exception:  # ArgumentError, ValueError (a bad port): the message would echo the URL
+        return f"URL không đọc được (kiểm tra cổng và ký tự đặc biệt), ví dụ {_DB_EXAMPLES}"
+    return None
 
 
 def _http_url(r: _Reader, key: str, value: str, *, allow_empty: bool) -> str:
@@ -452,7 +491,7 @@ _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _platform(r: _Reader | None, env: Mapping[str, str], *, env_token: str, cls: type) -> Any:
-    """The Telegram or Zalo section: off when absent from the file, on by default when present."""
+    """The Telegram or Zalo section: on only with ``enabled = true`` (SPEC §4.2)."""
     defaults = cls()
     override = _env(env, env_token)
     if r is None:
@@ -461,8 +500,9 @@ def _platform(r: _Reader | None, env: Mapping[str, str], *, env_token: str, cls:
     if cls is ZaloSection:
         allowed += ("dm_per_second",)
     r.check_keys(allowed)
-    # The section being there is the operator's way of switching the platform on (SPEC §4.2).
-    enabled = r.boolean("enabled", True)
+    # SPEC §4.2: `enabled` defaults to false, so a section copied from the example with only a
+    # token filled in does not start talking to a platform the operator has not switched on.
+    enabled = r.boolean("enabled", False)
     token = r.string("token", "", secret=True).strip()
     if override is not None:
         token = override

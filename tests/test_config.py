@@ -277,23 +277,34 @@ def test_bad_values_are_named(text: str, key: str) -> None:
 # Platforms, tokens and the environment
 
 
-def test_a_telegram_section_is_on_and_needs_a_token() -> None:
-    message = error_of('[telegram]\nmode = "polling"\n')
+def test_an_enabled_platform_needs_a_token() -> None:
+    message = error_of('[telegram]\nenabled = true\nmode = "polling"\n')
     assert ": [telegram] token: " in message
     assert "LANTOA_TELEGRAM_TOKEN" in message
-    message = error_of("[zalo]\n")
+    message = error_of("[zalo]\nenabled = true\n")
     assert ": [zalo] token: " in message and "LANTOA_ZALO_TOKEN" in message
 
 
+def test_a_section_without_enabled_is_off() -> None:
+    # SPEC §4.2: `enabled` defaults to false; a section (even with a token) switches nothing on.
+    config = load(f'[telegram]\ntoken = "{TOKEN}"\n[zalo]\ntoken = "zalo-token"\n')
+    assert not config.telegram.enabled and not config.zalo.enabled
+    assert config.enabled_platforms == ()
+    assert config.telegram.token == TOKEN  # kept for when the operator switches it on
+    assert load('[telegram]\nmode = "polling"\n[zalo]\n').enabled_platforms == ()
+    # ...and, being off, a section without enabled needs no token and no [web] public_url.
+    assert load('[telegram]\nmode = "webhook"\n').enabled_platforms == ()
+
+
 def test_token_from_the_file() -> None:
-    config = load(f'[telegram]\ntoken = "{TOKEN}"\n')
+    config = load(f'[telegram]\nenabled = true\ntoken = "{TOKEN}"\n')
     assert config.telegram.enabled and config.telegram.token == TOKEN
     assert config.enabled_platforms == ("telegram",)
 
 
 def test_token_from_the_environment_wins() -> None:
     config = load(
-        '[telegram]\ntoken = "file-token"\n[zalo]\nenabled = true\n',
+        '[telegram]\nenabled = true\ntoken = "file-token"\n[zalo]\nenabled = true\n',
         env={"LANTOA_TELEGRAM_TOKEN": TOKEN, "LANTOA_ZALO_TOKEN": " zalo-token\n"},
     )
     assert config.telegram.token == TOKEN
@@ -326,6 +337,41 @@ def test_database_url_from_the_environment() -> None:
         load_config(env={"LANTOA_DATABASE_URL": "not a url"})
 
 
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("sqlite:///x.db", '"sqlite+aiosqlite://"'),
+        ("sqlite+pysqlite:///x.db", '"sqlite+aiosqlite://"'),
+        ("postgresql://lantoa:db-password@db/lantoa", '"postgresql+asyncpg://"'),
+        ("postgres://lantoa:db-password@db/lantoa", '"postgresql+asyncpg://"'),
+        ("postgresql+psycopg2://lantoa:db-password@db/lantoa", '"postgresql+asyncpg://"'),
+        ("mysql+aiomysql://lantoa:db-password@db/lantoa", "'mysql'"),
+        ("oracle://lantoa:db-password@db", "'oracle'"),
+        ("SQLITE+AIOSQLITE:///x.db", '"sqlite+aiosqlite://"'),
+        ("postgresql+asyncpg://lantoa:db-password@db:port/lantoa", "cổng"),
+        ("db-password@garbage", "sqlite+aiosqlite:///lantoa.db"),
+    ],
+)
+def test_a_database_url_without_a_driver_we_ship_is_one_line_naming_the_key(url: str, hint: str) -> None:
+    # Before: accepted here, then a raw SQLAlchemy error (exit 1) at the first connection.
+    message = error_of(f'[database]\nurl = "{url}"\n')
+    assert message.startswith("config.toml: [database] url: ") and hint in message
+    assert "db-password" not in message
+    Path("config.toml").unlink()
+    with pytest.raises(ConfigError) as e:
+        load_config(env={"LANTOA_DATABASE_URL": url})
+    message = str(e.value)
+    assert "\n" not in message and "db-password" not in message and hint in message
+    # The operator learns the value came from the environment, and which key it stands for.
+    assert message.startswith("LANTOA_DATABASE_URL (biến môi trường, thay cho [database] url): ")
+
+
+def test_the_database_urls_we_ship_drivers_for_load() -> None:
+    for url in ("sqlite+aiosqlite:///lantoa.db", "sqlite+aiosqlite:///:memory:",
+                "postgresql+asyncpg://lantoa:pw@db:5432/lantoa?ssl=require"):
+        assert load(f'[database]\nurl = "{url}"\n').database.url == url
+
+
 def test_relative_sqlite_path_is_left_as_written() -> None:
     assert load("[database]\nurl = 'sqlite+aiosqlite:///data/lt.db'\n").database.url == (
         "sqlite+aiosqlite:///data/lt.db"
@@ -333,7 +379,7 @@ def test_relative_sqlite_path_is_left_as_written() -> None:
 
 
 def test_webhook_needs_a_secret_and_a_public_url() -> None:
-    base = f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\n'
+    base = f'[telegram]\nenabled = true\ntoken = "{TOKEN}"\nmode = "webhook"\n'
     assert ": [telegram] secret: " in error_of(base)
     assert ": [web] public_url: " in error_of(base + 'secret = "s3cret"\n')
     config = load(base + 'secret = "s3cret"\n[web]\npublic_url = "https://lantoa.example.vn/"\n')

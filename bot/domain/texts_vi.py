@@ -200,11 +200,11 @@ MENU_BATDAU = "Bắt đầu"
 
 NO_UNITS_YET = "Chưa có đơn vị nào: hãy nhập danh sách bằng `python -m bot units import TỆP`."
 NO_PLATFORM = (
-    "Chưa bật nền tảng nào: cần mục [telegram] có token trong config.toml (xem README). "
+    "Chưa bật nền tảng nào: trong config.toml, mục [telegram] cần enabled = true và token (xem README). "
     "Để thử bot không cần token: python -m bot console"
 )
 ZALO_NOT_RUN = (
-    "Phiên bản này chưa chạy được Zalo; cần mục [telegram] có token trong config.toml (xem README). "
+    "Phiên bản này chưa chạy được Zalo; trong config.toml, mục [telegram] cần enabled = true và token (xem README). "
     "Để thử bot không cần token: python -m bot console"
 )
 SCHEMA_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất."

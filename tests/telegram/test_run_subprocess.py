@@ -18,7 +18,7 @@ async def test_run_credits_a_link_and_stops_cleanly_on_sigterm(fake_telegram, tm
     db = tmp_path / "run.db"
     (tmp_path / "config.toml").write_text(
         f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n'
-        f'[telegram]\nbase_url = "{fake_telegram.base_url}"\n',
+        f'[telegram]\nenabled = true\nbase_url = "{fake_telegram.base_url}"\n',
         encoding="utf-8",
     )
     units = tmp_path / "units.csv"
