@@ -30,7 +30,8 @@ async def cmd_toi(ctx: Context) -> None:
     tallies = weekly_tallies(times, weeks, cfg.calendar)
     month_count = sum(1 for t in times if month.contains(t))
     unit = await ctx.uow.units.get(person.home_unit_id) if person.home_unit_id else None
-    leave = person.leave_until if on_leave(week, person.leave_from, person.leave_until) else None
+    leaves = await ctx.uow.leaves.for_person(person.id, weeks[-1].first_day, max(week.last_day, month.last_day))
+    leave = max((hi for lo, hi in leaves if on_leave(week, lo, hi)), default=None)
     party = None
     # Party figures only in the private chat: a group must never learn who is a party member.
     if person.party_member and not ctx.msg.chat.is_group:
@@ -52,7 +53,6 @@ async def cmd_toi(ctx: Context) -> None:
         staff_weekly=cfg.quotas.staff_weekly,
         holiday_week=is_holiday_week(week, cfg.calendar),
         leave_until=leave,
-        streak=streak(tallies, cfg.quotas.staff_weekly if ctx.msg.chat.is_group else target, week.key,
-                      person.leave_from, person.leave_until),
+        streak=streak(tallies, cfg.quotas.staff_weekly if ctx.msg.chat.is_group else target, week.key, leaves),
         party=party,
     ))

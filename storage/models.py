@@ -88,6 +88,9 @@ class Unit(Base):
     depth: Mapped[int] = mapped_column(Integer)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
     admin_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The unit's headcount of staff ("biên chế") from the import, when known: /tinhhinh and the
+    # reports show the people the bot knows against it ("đã tham gia 31/45", SPEC §3.4).
+    staff: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -115,9 +118,19 @@ class Person(Base):
     # True once the person chose the home unit with a private /dangky: it then stays.
     home_unit_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
     party_member: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Leave (/nghi) is a span: it exempts only the weeks and months it overlaps.
-    leave_from: Mapped[date | None] = mapped_column(Date)
-    leave_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Leave(Base):
+    """A span of leave (/nghi), inclusive of both days. Kept as rows rather than one column on
+    the person, so that recording a new leave never takes an exemption away from a past week."""
+
+    __tablename__ = "leaves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -204,6 +217,8 @@ class Submission(Base):
         ),
         Index("ix_submissions_unit_created", "unit_id", "created_at"),
         Index("ix_submissions_person_created", "person_id", "created_at"),
+        # Province-wide views and reports scan one period of every unit.
+        Index("ix_submissions_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -218,8 +233,12 @@ class Submission(Base):
     original_url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2048))
     link_platform: Mapped[str] = mapped_column(String(16))
-    page_key: Mapped[str | None] = mapped_column(String(PAGE_KEY_MAX))
+    page_key: Mapped[str | None] = mapped_column(String(PAGE_KEY_MAX), index=True)
+    # Marked with #trang by an admin or communications officer: a page post of ``page_unit_id``
+    # whatever its page key (share links name no page). Posts of registered pages are found by
+    # joining ``page_key`` with ``unit_pages`` when counting, so they need no mark.
     is_page_post: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # "edit" (the link left the message: an edit may bring it back) or "undo" (/huy: final).
@@ -227,10 +246,22 @@ class Submission(Base):
 
 
 class SentMessage(Base):
-    """The scheduled-send log: one row per (chat, kind, period), claimed before the send."""
+    """The scheduled-send log: one row per (chat, kind, period), claimed before the send.
+
+    ``status``: claimed (committed before the send; ``lease_until`` says until when the claiming
+    instance owns it), sent, failed (for good: never retried), released (a transient failure:
+    free to be claimed again; the row stays, with ``attempts``). ``payload`` holds the message as
+    it was composed, so that the sweeper can finish a send whose instance died without
+    composing it again. Claim and lease times come from the database server's clock.
+    """
 
     __tablename__ = "sent_messages"
-    __table_args__ = (UniqueConstraint("chat_platform", "chat_id", "kind", "period"),)
+    __table_args__ = (
+        UniqueConstraint("chat_platform", "chat_id", "kind", "period"),
+        # The sweeper's question, "which claims have outlived their lease?", reads only these.
+        Index("ix_sent_messages_open_lease", "lease_until",
+              sqlite_where=text("status = 'claimed'"), postgresql_where=text("status = 'claimed'")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chat_platform: Mapped[str] = mapped_column(String(16))
@@ -241,7 +272,9 @@ class SentMessage(Base):
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     lease_until: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed|sent|failed|skipped
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed|sent|failed|released
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    payload: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -25,6 +25,7 @@ from storage.models import (
     Submission,
     Unit,
     UnitRole,
+    UtcDateTime,
 )
 
 
@@ -71,6 +72,14 @@ class UnitRepository:
 
     async def by_admin_code(self, code: str) -> Unit | None:
         return (await self.session.execute(select(Unit).where(Unit.admin_code == code))).scalar_one_or_none()
+
+    async def any_by_admin_code(self, codes: Iterable[str]) -> Unit | None:
+        """A unit whose admin code is one of ``codes`` (a group message must never carry one)."""
+        codes = list(codes)
+        if not codes:
+            return None
+        stmt = select(Unit).where(Unit.admin_code.in_(codes)).order_by(Unit.id).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def all(self) -> Sequence[Unit]:
         """Every unit, parents before children (ordered by path)."""
@@ -260,6 +269,21 @@ class MemberRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def persons_in_units(self, unit_ids: Iterable[int]) -> Sequence[Person]:
+        """People seen in any group bound to these units (a unit move may change their home)."""
+        ids = list(unit_ids)
+        if not ids:
+            return []
+        stmt = (
+            select(Person)
+            .join(Member, Member.person_id == Person.id)
+            .join(GroupMembership, GroupMembership.member_id == Member.id)
+            .join(Group, Group.id == GroupMembership.group_id)
+            .where(Group.unit_id.in_(ids))
+            .distinct()
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def has_role(self, person_id: int, unit_ids: Iterable[int], role: str) -> bool:
         ids = list(unit_ids)
         if not ids:
@@ -359,34 +383,180 @@ class SubmissionRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
 
+def server_now(dialect: str, plus_seconds: float = 0):
+    """The database server's current time (+ an offset), as an SQL expression (SPEC §3.3: claim
+    and lease times come from the server's clock, so instances with skewed clocks agree).
+
+    SQLite keeps times as text: the expression writes exactly the text ``UtcDateTime`` writes
+    ('YYYY-MM-DD HH:MM:SS.ffffff', UTC), so the two compare correctly as strings.
+    """
+    seconds = int(round(plus_seconds))
+    if dialect == "postgresql":
+        expr = "statement_timestamp()" + (f" + interval '{seconds} seconds'" if seconds else "")
+    else:
+        modifier = f", '{seconds:+d} seconds'" if seconds else ""
+        expr = f"strftime('%Y-%m-%d %H:%M:%f000', 'now'{modifier})"
+    return literal_column(expr, type_=UtcDateTime())
+
+
+@dataclass(frozen=True)
+class OpenClaim:
+    """A claim taken over by the sweeper: what to send, and whose it was."""
+
+    platform: str
+    chat_id: str
+    kind: str
+    period: str
+    payload: str | None
+    previous_instance: str
+    attempts: int
+
+
 class SentMessageRepository:
-    """Claims on (chat, kind, period): the database lets exactly one sender have each."""
+    """Claims on (chat, kind, period): the database lets exactly one sender have each.
+
+    A row is ``claimed`` (committed before the send, owned by ``instance`` until ``lease_until``),
+    then ``sent``, ``failed`` (for good, never retried) or ``released`` (a transient failure: the
+    row stays with ``attempts`` + 1 and may be claimed again once ``lease_until`` has passed,
+    which ``release`` sets as a back-off). Every time comes from the database server's clock.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, platform: str, chat_id: str, kind: str, period: str, instance: str,
-                    now: datetime, lease: timedelta) -> bool:
-        return bool(await insert_ignore(
-            self.session, SentMessage,
-            dict(chat_platform=platform, chat_id=chat_id, kind=kind, period=period, instance=instance,
-                 claimed_at=now, lease_until=now + lease, status="claimed"),
-        ))
+    @property
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
 
-    async def settle(self, platform: str, chat_id: str, kind: str, period: str, status: str,
-                     now: datetime, detail: str | None = None) -> None:
-        """Mark a claim sent or failed for good; a transient failure deletes it (retry later)."""
-        where = and_(SentMessage.chat_platform == platform, SentMessage.chat_id == chat_id,
-                     SentMessage.kind == kind, SentMessage.period == period)
-        if status == "released":
-            row = (await self.session.execute(select(SentMessage).where(where))).scalar_one_or_none()
-            if row is not None and row.sent_at is None:
-                await self.session.delete(row)
-            return
-        await self.session.execute(
-            update(SentMessage).where(where).values(
-                status=status, sent_at=now if status == "sent" else None, detail=detail)
+    def _now(self, plus: timedelta | None = None):
+        return server_now(self._dialect, plus.total_seconds() if plus else 0)
+
+    @staticmethod
+    def _key(platform: str, chat_id: str, kind: str, period: str):
+        return and_(SentMessage.chat_platform == platform, SentMessage.chat_id == chat_id,
+                    SentMessage.kind == kind, SentMessage.period == period)
+
+    async def claim(self, platform: str, chat_id: str, kind: str, period: str, instance: str,
+                    lease: timedelta, *, payload: str | None = None) -> bool:
+        """Take the send of (chat, kind, period) for ``instance``; False if anyone holds it or it
+        is done. A released row (a transient failure) is taken again by a guarded UPDATE, so two
+        instances cannot both have it."""
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        stmt = insert(SentMessage.__table__).values(
+            chat_platform=platform, chat_id=chat_id, kind=kind, period=period, instance=instance,
+            claimed_at=self._now(), lease_until=self._now(lease), status="claimed", attempts=0,
+            payload=payload,
+        ).on_conflict_do_nothing()
+        if (await self.session.execute(stmt)).rowcount:
+            return True
+        values: dict[str, Any] = dict(status="claimed", instance=instance, claimed_at=self._now(),
+                                      lease_until=self._now(lease))
+        if payload is not None:
+            values["payload"] = payload
+        result = await self.session.execute(
+            update(SentMessage)
+            .where(self._key(platform, chat_id, kind, period), SentMessage.status == "released")
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
+        return bool(result.rowcount)
+
+    async def mark_sent(self, platform: str, chat_id: str, kind: str, period: str,
+                        detail: str | None = None) -> None:
+        """The platform accepted it. Whoever sent it, it is sent (a late mark never undoes it)."""
+        await self.session.execute(
+            update(SentMessage).where(self._key(platform, chat_id, kind, period))
+            .values(status="sent", sent_at=self._now(), detail=detail)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark_failed(self, platform: str, chat_id: str, kind: str, period: str,
+                          detail: str | None) -> None:
+        """Failed for good (the bot was removed, a 400): never retried."""
+        await self.session.execute(
+            update(SentMessage)
+            .where(self._key(platform, chat_id, kind, period), SentMessage.status != "sent")
+            .values(status="failed", detail=detail)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, platform: str, chat_id: str, kind: str, period: str, detail: str | None,
+                      *, backoff: timedelta, max_retries: int) -> str | None:
+        """A transient failure: ``released`` with ``attempts`` + 1, free again after ``backoff``
+        doubled for each earlier attempt; past ``max_retries`` it is ``failed``. Returns the new
+        status (None: nothing was held: someone else settled it meanwhile)."""
+        key = self._key(platform, chat_id, kind, period)
+        row = (await self.session.execute(
+            select(SentMessage.attempts).where(key, SentMessage.status == "claimed")
+        )).first()
+        if row is None:
+            return None  # sent or settled by someone else meanwhile
+        attempts = row.attempts + 1
+        status = "failed" if attempts > max_retries else "released"
+        wait = backoff * 2 ** min(attempts - 1, 10)
+        await self.session.execute(
+            update(SentMessage).where(key, SentMessage.status == "claimed")
+            .values(status=status, attempts=attempts, lease_until=self._now(wait), detail=detail)
+            .execution_options(synchronize_session=False)
+        )
+        return status
+
+    async def renew(self, keys: Iterable[tuple[str, str, str, str]], instance: str, lease: timedelta) -> int:
+        """Extend the leases ``instance`` holds on these sends (they wait in its outbox)."""
+        keys = list(keys)
+        renewed = 0
+        for start in range(0, len(keys), 200):
+            chunk = keys[start:start + 200]
+            result = await self.session.execute(
+                update(SentMessage)
+                .where(
+                    tuple_(SentMessage.chat_platform, SentMessage.chat_id, SentMessage.kind,
+                           SentMessage.period).in_(chunk),
+                    SentMessage.status == "claimed",
+                    SentMessage.instance == instance,
+                )
+                .values(lease_until=self._now(lease))
+                .execution_options(synchronize_session=False)
+            )
+            renewed += result.rowcount or 0
+        return renewed
+
+    async def take_over(self, instance: str, platforms: Iterable[str], lease: timedelta, *,
+                        max_retries: int, limit: int = 500) -> list[OpenClaim]:
+        """The sweeper: claims whose lease ran out (their instance died) and released ones whose
+        back-off is over become ``instance``'s. Each UPDATE re-checks its condition on the row it
+        changes, so when two sweepers race, each row goes to exactly one of them."""
+        platforms = list(platforms)
+        if not platforms:
+            return []
+        taken: list[OpenClaim] = []
+        for status in ("claimed", "released"):
+            conditions = [SentMessage.status == status, SentMessage.lease_until < self._now(),
+                          SentMessage.chat_platform.in_(platforms)]
+            if status == "released":
+                conditions.append(SentMessage.attempts <= max_retries)
+            due = (await self.session.execute(
+                select(SentMessage.id, SentMessage.instance).where(*conditions)
+                .order_by(SentMessage.lease_until).limit(limit)
+            )).all()
+            for row_id, previous in due:
+                row = (await self.session.execute(
+                    update(SentMessage)
+                    .where(SentMessage.id == row_id, *conditions)
+                    .values(status="claimed", instance=instance, lease_until=self._now(lease))
+                    .returning(SentMessage.chat_platform, SentMessage.chat_id, SentMessage.kind,
+                               SentMessage.period, SentMessage.payload, SentMessage.attempts)
+                    .execution_options(synchronize_session=False)
+                )).first()
+                if row is not None:
+                    taken.append(OpenClaim(row.chat_platform, row.chat_id, row.kind, row.period,
+                                           row.payload, previous, row.attempts))
+        return taken
+
+    async def get(self, platform: str, chat_id: str, kind: str, period: str) -> SentMessage | None:
+        return (await self.session.execute(
+            select(SentMessage).where(self._key(platform, chat_id, kind, period))
+        )).scalar_one_or_none()
 
 
 class AuditRepository:
@@ -399,3 +569,30 @@ class AuditRepository:
             at=at, action=action, actor=actor, person_id=person_id, chat=chat, unit_id=unit_id,
             detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
         ))
+
+    async def latest(self, action: str, chat: str, since: datetime) -> AuditLog | None:
+        """The newest row of ``action`` in ``chat`` at or after ``since`` (a pending confirmation)."""
+        stmt = (select(AuditLog).where(AuditLog.action == action, AuditLog.chat == chat, AuditLog.at >= since)
+                .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class LeaveRepository:
+    """Spans of leave (/nghi), inclusive of both days."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, person_id: int, first_day, last_day, now: datetime) -> None:
+        from storage.models import Leave
+
+        self.session.add(Leave(person_id=person_id, first_day=first_day, last_day=last_day, created_at=now))
+
+    async def for_person(self, person_id: int, first_day, last_day) -> list[tuple]:
+        """The person's leaves that overlap [first_day, last_day], as (first, last) pairs."""
+        from storage.models import Leave
+
+        stmt = (select(Leave.first_day, Leave.last_day)
+                .where(Leave.person_id == person_id, Leave.last_day >= first_day, Leave.first_day <= last_day)
+                .order_by(Leave.first_day))
+        return [(a, b) for a, b in (await self.session.execute(stmt)).all()]

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories import (
     AuditRepository,
     GroupRepository,
+    LeaveRepository,
     MemberRepository,
     SentMessageRepository,
     SubmissionRepository,
     UnitRepository,
 )
+from storage.tallies import TallyRepository
 
 
 class UnitOfWork:
@@ -36,6 +38,8 @@ class UnitOfWork:
         self.submissions = SubmissionRepository(self.session)
         self.sent = SentMessageRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.tallies = TallyRepository(self.session)
+        self.leaves = LeaveRepository(self.session)
         return self
 
     async def __aexit__(

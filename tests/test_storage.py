@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import open_storage
+from storage.migrate import alembic_config
 from storage.models import Submission
 from tests.conftest import on_sqlite
 
@@ -31,9 +33,9 @@ async def test_migration_creates_the_schema_once(config):
             indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("submissions"))
             version = (await conn.execute(text("select version_num from alembic_version"))).scalar()
         assert {"units", "unit_pages", "persons", "members", "groups", "group_memberships", "unit_roles",
-                "submissions", "sent_messages", "audit_log"} <= tables
+                "submissions", "sent_messages", "audit_log", "leaves"} <= tables
         assert any(ix["name"] == "uq_submissions_person_link_live" and ix["unique"] for ix in indexes)
-        assert version == "0001"
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await storage.close()
     # Running it again is a no-op.
@@ -97,9 +99,9 @@ async def test_claims_are_unique_per_chat_kind_and_period(harness):
     from datetime import timedelta
 
     async with harness.storage.uow() as uow:
-        assert await uow.sent.claim("test", "g", "hint", "2026-11-27", "a", NOW, timedelta(minutes=10))
-        assert not await uow.sent.claim("test", "g", "hint", "2026-11-27", "b", NOW, timedelta(minutes=10))
-        assert await uow.sent.claim("test", "g", "hint", "2026-11-28", "b", NOW, timedelta(minutes=10))
+        assert await uow.sent.claim("test", "g", "hint", "2026-11-27", "a", timedelta(minutes=10))
+        assert not await uow.sent.claim("test", "g", "hint", "2026-11-27", "b", timedelta(minutes=10))
+        assert await uow.sent.claim("test", "g", "hint", "2026-11-28", "b", timedelta(minutes=10))
 
 
 async def test_sqlite_file_database_syncs_fully_so_an_acknowledged_commit_survives_power_loss(config):
