@@ -8,6 +8,8 @@ without Vietnamese diacritics:
     type    ← type, loại, loại đơn vị
     parent  ← parent, parent code, cấp trên, mã cấp trên, cha, mã cha, đơn vị cha (optional:
               without it every unit is a root)
+    staff   ← staff, headcount, biên chế, số biên chế, số cán bộ, số người (optional: the
+              unit's headcount, a whole number; an empty cell or no column keeps what is stored)
 
 Other columns (a "ghi chú" the operator keeps) are ignored. Line numbers are the ones a
 spreadsheet shows: the header is line 1, and blank lines are skipped but still counted.
@@ -57,6 +59,12 @@ _HEADER_ALIASES: dict[str, str] = {
     "cha": "parent",
     "ma cha": "parent",
     "don vi cha": "parent",
+    "staff": "staff",
+    "headcount": "staff",
+    "bien che": "staff",
+    "so bien che": "staff",
+    "so can bo": "staff",
+    "so nguoi": "staff",
 }
 _REQUIRED = ("code", "name", "type")
 _FIELD_LABELS = {
@@ -64,6 +72,7 @@ _FIELD_LABELS = {
     "name": "name (tên)",
     "type": "type (loại)",
     "parent": "parent (cấp trên)",
+    "staff": "staff (biên chế)",
 }
 
 _SEP_LINE_RE = re.compile(r"^sep=(.)\s*$", re.IGNORECASE)

@@ -375,3 +375,60 @@ def test_reading_csv_does_not_import_openpyxl(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The optional staff column (the unit's headcount, "biên chế")
+
+
+@pytest.mark.parametrize("header", ["staff", "Biên chế", "SỐ BIÊN CHẾ", "headcount", "Số cán bộ"])
+def test_staff_column_in_csv(tmp_path: Path, header: str) -> None:
+    path = write(
+        tmp_path,
+        "units.csv",
+        f"code,name,type,parent,{header}\n"
+        "SGD-HOABINH,Sở GD&ĐT Hòa Bình,department,, 120 \n"
+        "PGD-KIMBOI,Phòng GD&ĐT Kim Bôi,office,SGD-HOABINH,\n",
+    )
+    assert [(r.code, r.staff) for r in read_units_file(path)] == [("SGD-HOABINH", "120"), ("PGD-KIMBOI", "")]
+
+
+def test_staff_column_in_xlsx_numbers(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path,
+        [
+            ["Mã", "Tên", "Loại", "Cấp trên", "Biên chế"],
+            ["SGD-HOABINH", "Sở GD&ĐT Hòa Bình", "department", None, 45],
+            ["PGD-KIMBOI", "Phòng GD&ĐT Kim Bôi", "office", "SGD-HOABINH", 12.0],
+            ["THCS-KIMBOI", "Trường THCS Kim Bôi", "school", "PGD-KIMBOI", 30.5],
+        ],
+    )
+    rows = read_units_file(path)
+    assert [r.staff for r in rows] == ["45", "12", "30.5"]
+    assert [(e.line, e.message) for e in validate_units(rows, {}, TYPES)] == [
+        (4, "dòng 4: số biên chế '30.5' không hợp lệ; cần một số nguyên từ 0 đến 1000000 (hoặc để trống)")
+    ]
+
+
+def test_bad_staff_values_are_bad_rows_with_their_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "units.csv",
+        "code,name,type,parent,staff\n"
+        "A,Trường A,school,,-1\n"
+        "B,Trường B,school,,mười\n"
+        "C,Trường C,school,,1.200\n"
+        "D,Trường D,school,,٤٥\n"
+        "E,Trường E,school,,2000000\n"
+        "F,Trường F,school,,0\n",
+    )
+    errors = validate_units(read_units_file(path), {}, TYPES)
+    assert [e.line for e in errors] == [2, 3, 4, 5, 6]
+    assert all("số biên chế" in e.message for e in errors)
+
+
+def test_two_staff_columns_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "units.csv", "code,name,type,staff,biên chế\nA,B,school,1,2\n")
+    with pytest.raises(UnitFileError) as excinfo:
+        read_units_file(path)
+    assert "staff (biên chế)" in message_of(excinfo)

@@ -207,7 +207,6 @@ ZALO_NOT_RUN = (
     "Phiên bản này chưa chạy được Zalo; trong config.toml, mục [telegram] cần enabled = true và token (xem README). "
     "Để thử bot không cần token: python -m bot console"
 )
-SCHEMA_UP_TO_DATE = "Cơ sở dữ liệu đã ở phiên bản mới nhất."
 TOKEN_REFUSED = (
     "Telegram từ chối token của bot (sai hoặc đã bị thu hồi): kiểm tra [telegram] token hoặc LANTOA_TELEGRAM_TOKEN."
 )
@@ -230,6 +229,31 @@ def units_imported(total: int, created: int, updated: int) -> str:
 
 def units_not_imported(bad_rows: int, file: str) -> str:
     return f"Không nhập gì: {bad_rows} dòng lỗi trong tệp {file}."
+
+
+def schema_created(revision: str) -> str:
+    return f"Đã khởi tạo cơ sở dữ liệu mới (phiên bản {revision})."
+
+
+def schema_upgraded(before: str, after: str) -> str:
+    return f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {before} lên {after}."
+
+
+def schema_up_to_date(revision: str) -> str:
+    return f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({revision}), không cần nâng cấp."
+
+
+def schema_too_new(revision: str, known: str) -> str:
+    return (
+        f"Cơ sở dữ liệu ở phiên bản {revision}, mới hơn phiên bản mà bản bot này biết ({known}): "
+        "hãy cài bản bot mới hơn rồi chạy lại."
+    )
+
+
+def database_without_config(config_file: str, where: str, env_name: str | None = None) -> str:
+    if env_name:
+        return f"Không có tệp cấu hình {config_file}: dùng cơ sở dữ liệu {where} (theo biến môi trường {env_name})."
+    return f"Không có tệp cấu hình {config_file}: dùng cơ sở dữ liệu mặc định {where}."
 
 
 def unexpected_error(kind: str, detail: str) -> str:

@@ -70,6 +70,11 @@ _MSG_UNKNOWN_PARENT = "dòng {line}: đơn vị cha '{parent}' không tồn tạ
 _MSG_PARENT_CASE = "dòng {line}: đơn vị cha '{parent}' không tồn tại; có phải là '{other}'?"
 _MSG_CYCLE = "dòng {line}: cấp trên tạo thành vòng lặp: {path}"
 _MSG_NO_TYPES = "(chưa khai báo loại nào)"
+_MSG_BAD_STAFF = (
+    "dòng {line}: số biên chế '{staff}' không hợp lệ; cần một số nguyên từ 0 đến {max} "
+    "(hoặc để trống)"
+)
+MAX_STAFF = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class UnitRow:
     name: str
     type: str
     parent: str  # "" for a root
+    # The optional headcount ("biên chế") as written; "" = not given, and a stored one is kept.
+    staff: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,18 @@ def normalize_row(row: UnitRow) -> UnitRow:
         name=normalize_name(row.name),
         type=row.type.strip(),
         parent=normalize_code(row.parent),
+        staff=row.staff.strip(),
     )
+
+
+def parse_staff(text: str) -> int | None:
+    """The headcount of a normalised row: None when not given; ValueError when not 0..MAX_STAFF."""
+    if not text:
+        return None
+    # ASCII digits only: int() would also take "٤٥", "+45" or "4_5", and "1.200" is ambiguous.
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_STAFF:
+        raise ValueError(text)
+    return int(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +184,11 @@ def validate_units(
             add(line, _MSG_EMPTY_TYPE, known=known_types)
         elif row.type not in unit_types:
             add(line, _MSG_UNKNOWN_TYPE, type=row.type, known=known_types)
+
+        try:
+            parse_staff(row.staff)
+        except ValueError:
+            add(line, _MSG_BAD_STAFF, staff=_shown(row.staff), max=MAX_STAFF)
 
         if not code_ok:
             continue
