@@ -27,7 +27,8 @@ from bot.domain.types import (
     SenderKind,
 )
 from handlers import admin, links, me, members
-from handlers.commands import CommandSpec, CommandTable, ParsedCommand, parse_command
+from handlers.commands import (CommandSpec, CommandTable, LinksInCommand, ParsedCommand, links_in_command,
+                               parse_command, runs_before_credit)
 from handlers.context import Claim, Context
 from handlers.outbox import Outbox
 from storage.uow import UnitOfWorkFactory
@@ -137,24 +138,44 @@ class Dispatcher:
         link = self.platforms.get(msg.chat.platform)
         if len(msg.text) > MAX_TEXT:
             msg = _truncated(msg)
-        command = None if msg.edited else parse_command(msg.text)
-        if command is not None and not self._addressed_to_us(command, link):
-            command = None  # another bot's command: none of our business, and no link to credit
-            if msg.chat.is_group:
-                return
+        command = parse_command(msg.text, self.commands.names())
+        addressed = command is None or self._addressed_to_us(command, link)
+        if not addressed and msg.chat.is_group:
+            return  # another bot's command: none of our business, and no link to credit
+        spec = self.commands.get(command.name) if command is not None and addressed else None
+        # What the command is called in its rules: its Vietnamese name, or the unknown name as typed.
+        name = spec.name if spec is not None else command.name if command is not None else ""
+        if msg.edited:
+            # An edit only re-scans links; a link that is a command's argument never counts.
+            if command is not None and links_in_command(name) != LinksInCommand.CREDIT:
+                msg = replace(msg, text="", links=())
+            command = None
         chat_admin = False
         if command is not None and msg.chat.is_group and link is not None:
-            chat_admin = await self._is_chat_admin(link.messenger, msg)
+            if msg.sender_kind is SenderKind.ANONYMOUS_ADMIN:
+                chat_admin = True  # only a group's administrators may post as the group itself
+            else:
+                chat_admin = await self._is_chat_admin(link.messenger, msg)
         ctx_holder: list[Context] = []
 
         async def work(uow) -> None:
             ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin)
             ctx_holder[:] = [ctx]
             await members.register_sender(ctx)
-            if command is not None:
-                await self._run_command(ctx, command)
-            else:
+            if msg.chat.is_group and await admin.withhold_admin_code(ctx):
+                return  # deleted and warned about; nothing in it is used
+            if command is None:
                 await links.capture_links(ctx)
+                return
+            # A link typed in a command message is not dropped: it is credited as if sent alone
+            # (after a command that changes what it counts for, before one that reports), or,
+            # for /huy, one line says why not.
+            credit_first = not runs_before_credit(name)
+            if credit_first:
+                await links.links_in_command_message(ctx, name)
+            await self._run_command(ctx, command, addressed)
+            if not credit_first:
+                await links.links_in_command_message(ctx, name)
 
         try:
             await self._in_transaction(work, describe=f"message {msg.chat.key}/{msg.message_id}")
@@ -169,15 +190,26 @@ class Dispatcher:
             ctx = ctx_holder[0]
             await link.outbox.put(ctx.out, ctx.claims)
 
-    async def _run_command(self, ctx: Context, command: ParsedCommand) -> None:
-        spec: CommandSpec | None = self.commands.get(command.name)
+    async def _run_command(self, ctx: Context, command: ParsedCommand, addressed: bool = True) -> None:
+        spec: CommandSpec | None = self.commands.get(command.name) if addressed else None
         if spec is None:
-            # In a group an unknown command is often another bot's: stay quiet there.
+            # In a group an unknown command is often another bot's: stay quiet there unless it
+            # names us. In a private chat it is always answered (even one naming another bot).
             if not ctx.msg.chat.is_group or command.addressed_to:
-                ctx.reply(texts_vi.unknown_command(command.name))
+                shown = command.typed or command.name
+                if command.addressed_to and not addressed:
+                    shown += "@" + command.addressed_to
+                ctx.reply(texts_vi.unknown_command(shown[:48]))
+            return
+        if ctx.msg.sender_kind is SenderKind.ANONYMOUS_ADMIN and ctx.msg.chat.is_group:
+            # Only admins may post as the group, so /dangky works; other commands need a person.
+            if spec.name == "dangky":
+                await spec.handler(ctx, command)
+            else:
+                ctx.reply(texts_vi.ANONYMOUS_ADMIN_COMMAND)
             return
         if ctx.msg.sender_kind is not SenderKind.USER or ctx.person is None:
-            return  # channels, anonymous admins and bots give no commands we can attribute
+            return  # channels and bots give no commands we can attribute
         await spec.handler(ctx, command)
 
     def _addressed_to_us(self, command: ParsedCommand, link: PlatformLink | None) -> bool:

@@ -10,6 +10,7 @@ from bot.domain import texts_vi
 from bot.domain.links import canonicalize, classify, extract_links, is_allowed, is_post, page_key
 from bot.domain.periods import local_date
 from bot.domain.types import React, SenderKind
+from handlers.commands import LinksInCommand, links_in_command
 from handlers.context import Context
 from storage.models import PAGE_KEY_MAX
 from storage.repositories import CreditOutcome
@@ -168,6 +169,21 @@ async def cmd_huy(ctx: Context) -> None:
         ctx.reply(texts_vi.UNDO_NOTHING)
         return
     n = await ctx.uow.submissions.withdraw(live, "undo", ctx.now)
-    ctx.uow.audit.add(ctx.now, "withdraw_undo", actor=ctx.actor, person_id=ctx.person.id if ctx.person else None,
-                      chat=msg.chat.key, message_id=msg.reply_to.message_id, urls=[r.canonical_url for r in live])
+    # The row names whose links went (person_id, and the account as platform:user id) and who
+    # withdrew them (actor, and their person when it was an admin acting on someone else's).
+    authors = sorted({r.person_id for r in live if r.person_id is not None})
+    ctx.uow.audit.add(ctx.now, "withdraw_undo", actor=ctx.actor, person_id=authors[0] if authors else None,
+                      chat=msg.chat.key, message_id=msg.reply_to.message_id, urls=[r.canonical_url for r in live],
+                      author=author.key if author is not None else None, author_person_ids=authors,
+                      by_admin=not own, admin_person_id=ctx.person.id if ctx.person and not own else None)
     ctx.reply(texts_vi.undone(n))
+
+
+async def links_in_command_message(ctx: Context, command: str) -> None:
+    """Links typed in a command message: credited as if sent alone, unless they are the command's
+    argument (a page to register) or the command is /huy, which says in one line why not."""
+    policy = links_in_command(command)
+    if policy == LinksInCommand.CREDIT:
+        await capture_links(ctx)
+    elif policy == LinksInCommand.REFUSE and any(canonicalize(u) for u in message_links(ctx)):
+        ctx.reply(texts_vi.LINK_WITH_UNDO_NOT_CREDITED)

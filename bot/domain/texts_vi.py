@@ -79,8 +79,23 @@ def unknown_code(code: str) -> str:
 
 
 ADMIN_CODE_IN_GROUP = (
-    "Mã quản trị chỉ dùng khi nhắn riêng với bot, không gửi trong nhóm. "
-    "Nếu bot không tự xóa được tin nhắn vừa rồi, quản trị viên hãy xóa giúp để giữ bí mật mã."
+    "Tin nhắn vừa rồi có mã quản trị nên bot không xử lý. Mã quản trị chỉ dùng khi nhắn riêng với bot, "
+    "không gửi trong nhóm. Nếu bot không tự xóa được tin nhắn đó, quản trị viên hãy xóa giúp để giữ bí mật mã."
+)
+
+
+def register_extra_words(words: str, *, in_group: bool) -> str:
+    if in_group:
+        return (
+            f"Bot không hiểu «{words}» sau mã tham gia nên chưa gắn nhóm. Cú pháp: /dangky <mã tham gia>, "
+            "hoặc /dangky <mã tham gia> congdong cho nhóm cộng đồng."
+        )
+    return f"Bot không hiểu «{words}» sau mã nên chưa ghi nhận gì. Cú pháp: /dangky <mã>."
+
+
+ANONYMOUS_ADMIN_COMMAND = (
+    "Lệnh này được gửi dưới danh nghĩa nhóm nên bot không biết ai gửi. "
+    "Thầy cô hãy gửi lại bằng tài khoản cá nhân (tắt chế độ ẩn danh của quản trị viên)."
 )
 
 
@@ -93,8 +108,34 @@ def group_bound(unit_name: str, unit_code: str, community: bool) -> str:
     return f"Đã gắn nhóm này với {unit_name} ({unit_code}). Từ giờ, liên kết thầy cô gửi vào đây sẽ được ghi nhận."
 
 
-def group_rebound(old_name: str, unit_name: str, unit_code: str) -> str:
-    return f"Đã chuyển nhóm này từ {old_name} sang {unit_name} ({unit_code})."
+def rebind_pending(old_name: str, old_code: str, unit_name: str, unit_code: str, *, old_community: bool,
+                   community: bool, minutes: int) -> str:
+    """A bound group asked to change: what would change, and how to confirm (SPEC §3.2)."""
+    if old_community:
+        head = f"Nhóm này đang là nhóm cộng đồng của {old_name} ({old_code})."
+    else:
+        head = f"Nhóm này đang gắn với {old_name} ({old_code})."
+    changes = []
+    if old_code != unit_code:
+        changes.append(f"chuyển nhóm sang {unit_name} ({unit_code})")
+    if old_community and not community:
+        changes.append("kết thúc chế độ nhóm cộng đồng")
+    if community and not old_community:
+        changes.append("chuyển thành nhóm cộng đồng")
+    return f"{head} Gửi lại đúng lệnh này trong {minutes} phút để {' và '.join(changes)}."
+
+
+def group_rebound(old_name: str, unit_name: str, unit_code: str, *, old_community: bool = False,
+                  community: bool = False) -> str:
+    if old_name == unit_name:
+        line = f"Đã đổi chế độ của nhóm này ({unit_name}, {unit_code})."
+    else:
+        line = f"Đã chuyển nhóm này từ {old_name} sang {unit_name} ({unit_code})."
+    if old_community and not community:
+        line += " Nhóm không còn là nhóm cộng đồng: tham gia nhóm này từ giờ xác định đơn vị của thành viên."
+    elif community and not old_community:
+        line += " Đây là nhóm cộng đồng: liên kết vẫn được ghi nhận, nhưng tham gia nhóm này không xác định đơn vị của người gửi."
+    return line
 
 
 def group_already_bound(unit_name: str, unit_code: str) -> str:
@@ -109,7 +150,11 @@ def home_unit_set(unit_name: str) -> str:
 
 
 def unit_admin_granted(unit_name: str) -> str:
-    return f"Thầy cô đã là quản trị viên của {unit_name} và các đơn vị trực thuộc."
+    return f"Từ giờ thầy cô là quản trị viên của {unit_name} và các đơn vị trực thuộc."
+
+
+def unit_admin_already(unit_name: str) -> str:
+    return f"Thầy cô đã là quản trị viên của {unit_name} từ trước, không cần đăng ký lại."
 
 
 # --- /huy ------------------------------------------------------------------------------------------
@@ -121,6 +166,11 @@ UNDO_NOTHING = "Tin nhắn này không có liên kết nào đang được tính
 
 def undone(n: int) -> str:
     return f"Đã rút {n} liên kết của tin nhắn này."
+
+
+LINK_WITH_UNDO_NOT_CREDITED = (
+    "Liên kết gửi kèm lệnh /huy không được ghi nhận. Muốn gửi bài, thầy cô hãy dán link trong một tin nhắn riêng."
+)
 
 
 # --- /toi ------------------------------------------------------------------------------------------
@@ -142,7 +192,7 @@ def my_status(
 ) -> str:
     """``party`` = (weekly count, weekly target, monthly count, monthly target), private chat only."""
     head = f"📊 {name}" + (f" — {unit_name}" if unit_name else " — chưa thuộc đơn vị nào (/dangky <mã tham gia>)")
-    week = f"Tuần này ({week_first:%d/%m}–{format_date(week_last)}): {week_count} bài"
+    week = f"Tuần này ({date_range(week_first, week_last)}): {week_count} bài"
     if holiday_week:
         week += " — tuần nghỉ, không tính chỉ tiêu."
     elif leave_until is not None:
@@ -162,6 +212,13 @@ def my_status(
     if streak > 0:
         lines.append(f"🔥 {streak} tuần liên tiếp đạt chỉ tiêu.")
     return "\n".join(lines)
+
+
+def date_range(first: date, last: date) -> str:
+    """``23/11–29/11/2026``; both years when the range crosses one (``29/12/2025–04/01/2026``)."""
+    if first.year == last.year:
+        return f"{first:%d/%m}–{format_date(last)}"
+    return f"{format_date(first)}–{format_date(last)}"
 
 
 def month_label(year: int, month: int) -> str:
