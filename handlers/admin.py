@@ -9,6 +9,7 @@ import unicodedata
 from datetime import timedelta
 
 from bot.domain import texts_vi
+from bot.domain.links import extract_links
 from bot.domain.types import DeleteMessage, SenderKind
 from bot.domain.unit_tree import CODE_ALPHABET, JOIN_CODE_LENGTH, normalize_code_input
 from handlers.commands import fold
@@ -100,11 +101,17 @@ async def _unit_of_code(ctx: Context, words: list[str], by_code) -> tuple[Unit |
     return await by_code(normalize_code_input(words[0])), words[1:]
 
 
+def _without_links(ctx: Context, args: tuple[str, ...]) -> list[str]:
+    """The arguments but the links: a link typed with /dangky is credited, not read as a word."""
+    marked = set(ctx.msg.links or ())
+    return [a for a in args if a not in marked and not extract_links(a)]
+
+
 async def _bind_group(ctx: Context, args: tuple[str, ...]) -> None:
-    if not args:
+    words = _without_links(ctx, args)
+    if not words:
         ctx.reply(texts_vi.REGISTER_USAGE)
         return
-    words = list(args)
     community = len(words) > 1 and is_community_word(words[-1])
     if community:
         words.pop()
@@ -116,7 +123,7 @@ async def _bind_group(ctx: Context, args: tuple[str, ...]) -> None:
         ctx.reply(texts_vi.GROUP_ADMINS_ONLY)
         return
     if unit is None:
-        ctx.reply(texts_vi.unknown_code(args[0][:32]))
+        ctx.reply(texts_vi.unknown_code(words[0][:32]))
         return
     if extra:
         ctx.reply(texts_vi.register_extra_words(" ".join(extra)[:64], in_group=True))
@@ -166,12 +173,12 @@ async def _rebind_confirmed(ctx: Context, unit: Unit, community: bool) -> bool:
 
 
 async def _register_person(ctx: Context, args: tuple[str, ...]) -> None:
-    if not args:
+    words = _without_links(ctx, args)
+    if not words:
         ctx.reply(texts_vi.REGISTER_USAGE_PRIVATE)
         return
     if ctx.person is None:
         return
-    words = list(args)
     unit, extra = await _unit_of_code(ctx, words, ctx.uow.units.by_join_code)
     if unit is not None and not extra:
         ctx.person.home_unit_id = unit.id
@@ -194,4 +201,4 @@ async def _register_person(ctx: Context, args: tuple[str, ...]) -> None:
         ctx.reply(texts_vi.register_extra_words(" ".join(extra)[:64], in_group=False))
         return
     logger.info("wrong registration code from %s", ctx.actor)
-    ctx.reply(texts_vi.unknown_code(args[0][:32]))
+    ctx.reply(texts_vi.unknown_code(words[0][:32]))

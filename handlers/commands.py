@@ -155,9 +155,9 @@ _LINKS_ARE_ARGUMENTS = frozenset({"trang", "tieudiem", "guilen"})
 # /huy withdraws: crediting the link typed with it would do the opposite of what was asked.
 _LINKS_REFUSED = frozenset({"huy"})
 # Commands that change what a credit counts for (the group's unit, the person's home unit) run
-# before the links of their message are credited; every other command reads after the credit,
-# so that "/toi <link>" shows the link it came with.
-_RUN_BEFORE_CREDIT = frozenset({"dangky", "lienket"})
+# before the links of their message are credited, and /huy answers before saying why its link is
+# not; every other command reads after the credit, so that "/toi <link>" shows the link it came with.
+_RUN_BEFORE_CREDIT = frozenset({"dangky", "lienket", "huy"})
 
 
 def links_in_command(name: str) -> str:

@@ -38,6 +38,49 @@ BOT_USERNAME = "LanToaBot"
 DEFAULT_MEMBER = "Nguyễn Văn An"
 # A console member's name is their user id, and ids are stored in 64 characters.
 MAX_NAME = 64
+# The simulated clock stays within years a real chat could send: date maths far outside them
+# (year 9999) has no next week to compute.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+# Characters that print as nothing: a name made only of them names no one anyone could see.
+_INVISIBLE_NAME_CHARS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+# Why a ":" line is refused, after "không hiểu: <the line> — " (SPEC §4.3).
+WHY_UNKNOWN_DIRECTIVE = "các lệnh điều khiển: :as, :admin, :group, :private, :reply, :edit, :time, :run"
+WHY_NAME_EMPTY = "tên trống (sau khi bỏ các ký tự vô hình)"
+WHY_NAME_TOO_LONG = f"tên dài quá {MAX_NAME} ký tự"
+WHY_ADMIN_SYNTAX = "viết :admin on hoặc :admin off"
+WHY_ADMIN_PRIVATE = "cuộc trò chuyện riêng không có quản trị viên; hãy :group <mã đơn vị> trước"
+WHY_GROUP_SYNTAX = "viết :group <mã đơn vị>, ví dụ :group THCS-KIMBOI"
+WHY_PRIVATE_SYNTAX = ":private không nhận thêm gì"
+WHY_REPLY_SYNTAX = "viết :reply <số tin nhắn> <nội dung>"
+WHY_EDIT_SYNTAX = "viết :edit <số tin nhắn> <nội dung mới>"
+WHY_TIME_SYNTAX = "viết :time YYYY-MM-DD HH:MM, ví dụ :time 2026-11-27 15:00"
+WHY_TIME_RANGE = f"chỉ nhận năm từ {MIN_YEAR} đến {MAX_YEAR}"
+
+
+def why_unknown_unit(code: str) -> str:
+    return f"không có đơn vị mã {code}"
+
+
+def why_no_message(number: str) -> str:
+    return f"không có tin nhắn #{number} trong lần chạy này"
+
+
+def why_other_chat(number: str) -> str:
+    return f"tin nhắn #{number} ở cuộc trò chuyện khác; chỉ trả lời được tin nhắn trong cuộc trò chuyện đang nói"
+
+
+def why_not_author(number: str) -> str:
+    return f"tin nhắn #{number} không phải của người đang nói; chỉ người gửi sửa được tin nhắn của mình"
+
+
+def clean_name(text: str) -> str:
+    """A member's name as shown: NFC, without invisible characters (zero-width, bidi controls,
+    fillers), inner runs of spaces made one."""
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cs")
+                   and c not in _INVISIBLE_NAME_CHARS)
+    return " ".join(kept.split())
 
 
 class Core(Protocol):
@@ -187,6 +230,8 @@ class ConsoleSession:
         return self.typed[int(number) - 1]
 
     async def _directive(self, line: str) -> None:
+        """Run a ``:`` line. A handler returns None or True when done, a reason (shown after the
+        repeated line) or False when the line is refused."""
         word, _, rest = line.partition(" ")
         rest = rest.strip()
         handler = {
@@ -198,53 +243,73 @@ class ConsoleSession:
             ":edit": self._edit,
             ":time": self._time,
         }.get(word.lower())
-        if handler is None or not await handler(rest):
+        result = await handler(rest) if handler is not None else WHY_UNKNOWN_DIRECTIVE
+        if result is False:
             self.say(f"không hiểu: {line}")
+        elif isinstance(result, str):
+            self.say(f"không hiểu: {line} — {result}")
 
-    async def _as(self, rest: str) -> bool:
-        if not rest or len(rest) > MAX_NAME:
-            return False
+    async def _as(self, rest: str) -> str | None:
+        name = clean_name(rest)
+        if not name:
+            return WHY_NAME_EMPTY
+        if len(name) > MAX_NAME:
+            return WHY_NAME_TOO_LONG
         was_private = not self.chat.is_group
-        self.member = rest
+        self.member = name
         if was_private:
             self.chat = ChatRef(PLATFORM, self.member, ChatKind.PRIVATE, title=self.member)
-        return True
+        return None
 
-    async def _admin(self, rest: str) -> bool:
-        if rest.lower() not in ("on", "off") or not self.chat.is_group:
-            return False
+    async def _admin(self, rest: str) -> str | None:
+        if rest.lower() not in ("on", "off"):
+            return WHY_ADMIN_SYNTAX
+        if not self.chat.is_group:
+            return WHY_ADMIN_PRIVATE
         admins = self.admins.setdefault(self.chat.chat_id, set())
         (admins.add if rest.lower() == "on" else admins.discard)(self.member)
-        return True
+        return None
 
-    async def _group(self, rest: str) -> bool:
+    async def _group(self, rest: str) -> str | None:
         if not rest or " " in rest:
-            return False
-        chat = self._group_chat(rest)
-        if not await self._ensure_bound(chat):
-            return False
-        self.chat = chat
-        return True
+            return WHY_GROUP_SYNTAX
+        # Unit codes are unique whatever their case (the import refuses two that differ only in
+        # case); they are written in capitals by convention, so a typed code is tried as it is,
+        # then in capitals, then in small letters.
+        for code in dict.fromkeys((rest, rest.upper(), rest.lower())):
+            chat = self._group_chat(code)
+            if await self._ensure_bound(chat):
+                self.chat = chat
+                return None
+        return why_unknown_unit(rest)
 
-    async def _private(self, rest: str) -> bool:
+    async def _private(self, rest: str) -> str | None:
         if rest:
-            return False
+            return WHY_PRIVATE_SYNTAX
         self.chat = ChatRef(PLATFORM, self.member, ChatKind.PRIVATE, title=self.member)
-        return True
+        return None
 
-    async def _reply(self, rest: str) -> bool:
+    async def _reply(self, rest: str) -> str | None:
         number, _, text = rest.partition(" ")
+        if not number or not text.strip():
+            return WHY_REPLY_SYNTAX
         target = self._typed(number)
-        if target is None or not text.strip():
-            return False
+        if target is None:
+            return why_no_message(number)
+        if target.chat != self.chat:
+            return why_other_chat(number)  # a reply lives in the chat of the message it answers
         await self._send(text.strip(), reply_to=target)
-        return True
+        return None
 
-    async def _edit(self, rest: str) -> bool:
+    async def _edit(self, rest: str) -> str | None:
         number, _, text = rest.partition(" ")
+        if not number:
+            return WHY_EDIT_SYNTAX
         target = self._typed(number)
-        if target is None or target.sender != self.user:
-            return False  # only the author edits a message, as on every platform
+        if target is None:
+            return why_no_message(number)
+        if target.sender != self.user:
+            return why_not_author(number)  # only the author edits a message, as on every platform
         await self.core.handle(IncomingMessage(
             chat=target.chat,
             message_id=target.message_id,
@@ -253,16 +318,20 @@ class ConsoleSession:
             text=text.strip(),
             edited=True,
         ))
-        return True
+        return None
 
-    async def _time(self, rest: str) -> bool:
+    async def _time(self, rest: str) -> str | None:
+        rest = " ".join(rest.split())
         for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
             try:
-                self.clock.pin(datetime.strptime(rest, fmt))
-                return True
+                moment = datetime.strptime(rest, fmt)
             except ValueError:
                 continue
-        return False
+            if not MIN_YEAR <= moment.year <= MAX_YEAR:
+                return WHY_TIME_RANGE
+            self.clock.pin(moment)
+            return None
+        return WHY_TIME_SYNTAX
 
 
 async def run_lines(session: ConsoleSession, lines: Iterable[str] | Callable[[], Awaitable[str | None]]) -> None:
