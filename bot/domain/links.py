@@ -51,7 +51,9 @@ PLATFORMS = ("facebook", "zalo", "tiktok", "youtube", "instagram", "x", "news", 
 
 # Vietnamese press outlets (national, sector and provincial papers). Subdomains count too
 # (e.vnexpress.net, giadinh.suckhoedoisong.vn). Government portals (*.gov.vn) are deliberately
-# absent: they are sources of official news but not press, and the plan tallies them as "other".
+# absent: they are sources of official news but not press, and the plan tallies them as "other"
+# (baodientu.chinhphu.vn, the government's newspaper before baochinhphu.vn, is listed by its host:
+# the rest of chinhphu.vn stays a portal). zing.vn is VNG's portal; only news.zing.vn is press.
 # Names of papers of provinces merged in 2025 are kept: old links stay in circulation for years.
 NEWS_DOMAINS: frozenset[str] = frozenset(
     {
@@ -71,8 +73,16 @@ NEWS_DOMAINS: frozenset[str] = frozenset(
         "thoibaotaichinhvietnam.vn", "vir.com.vn", "saigongiaiphong.vn", "baodongkhoi.vn",
         "24h.com.vn", "soha.vn", "cafef.vn", "cafebiz.vn", "genk.vn", "afamily.vn", "eva.vn",
         "ngoisao.vn", "vnmedia.vn", "baomoi.vn",
-        # education press
-        "giaoduc.net.vn", "tapchigiaoduc.edu.vn",
+        "nhandan.com.vn", "baodientu.chinhphu.vn", "news.zing.vn", "doisongphapluat.com",
+        "vtcnews.vn", "hanoimoi.com.vn", "thanhtra.com.vn", "thanhtravietnam.vn", "danviet.vn",
+        "daidoanket.vn", "nguoiduatin.vn", "congly.vn", "baovephapluat.vn", "kiemsat.vn",
+        "tapchitoaan.vn", "bienphong.com.vn", "baodantoc.vn", "laodongthudo.vn",
+        "tuoitrenews.vn", "khoahocdoisong.vn", "bongda.com.vn", "htv.com.vn", "hanoionline.vn",
+        "thesaigontimes.vn", "tinnhanhchungkhoan.vn", "thoibaonganhang.vn", "petrotimes.vn",
+        "ictvietnam.vn", "baodauthau.vn", "vietnamfinance.vn", "cadn.com.vn",
+        # education and youth press
+        "giaoduc.net.vn", "tapchigiaoduc.edu.vn", "sinhvienvietnam.vn", "hoahoctro.vn",
+        "thieunien.vn",
         # provincial and city papers
         "baohoabinh.com.vn", "baophutho.vn", "baovinhphuc.com.vn", "baothainguyen.vn",
         "baobackan.org.vn", "baocaobang.vn", "baolangson.vn", "baobacgiang.vn",
@@ -90,7 +100,8 @@ NEWS_DOMAINS: frozenset[str] = frozenset(
         "baoangiang.com.vn", "baocantho.com.vn", "baohaugiang.com.vn", "baosoctrang.org.vn",
         "baobaclieu.vn", "baocamau.vn", "baokiengiang.vn", "baolaocai.vn", "baoyenbai.com.vn",
         "baohagiang.vn", "baotuyenquang.com.vn", "baodienbienphu.com.vn", "baolaichau.vn",
-        "baosonla.org.vn", "baosonla.vn", "baodienbien.vn",
+        "baosonla.org.vn", "baosonla.vn", "baodienbien.vn", "baoquangninh.com.vn",
+        "baonamdinh.com.vn",
     }
 )
 
@@ -108,10 +119,16 @@ _PLATFORM_DOMAINS: dict[str, str] = {
     "youtube.com": "youtube",
     "youtu.be": "youtube",
     "youtube-nocookie.com": "youtube",
+    "youtubekids.com": "youtube",
     "instagram.com": "instagram",
     "instagr.am": "instagram",
     "x.com": "x",
     "twitter.com": "x",
+    # Embed fixers: people paste these so that a tweet previews in chat; the id is X's own.
+    "fxtwitter.com": "x",
+    "vxtwitter.com": "x",
+    "fixupx.com": "x",
+    "fixvx.com": "x",
 }
 
 # Labels that phishing hosts imitate ("fаcebook" with a Cyrillic а, "faceb00k", "zalô").
@@ -170,12 +187,20 @@ _X_RESERVED = frozenset(
     {
         "i", "home", "search", "explore", "hashtag", "intent", "share", "settings", "messages",
         "notifications", "compose", "login", "signup", "tos", "privacy", "logout", "account",
+        "statuses",
     }
 )
 _IG_RESERVED = frozenset(
-    {"p", "reel", "reels", "tv", "stories", "explore", "accounts", "direct", "about", "developer", "legal", "web"}
+    {
+        "p", "reel", "reels", "tv", "stories", "explore", "accounts", "direct", "about", "developer", "legal",
+        "web", "share", "s",
+    }
 )
 _YT_VIDEO_PREFIXES = frozenset({"shorts", "embed", "live", "v", "e"})
+# zalo.me/<name> is a person or an Official Account, except these: the app's own pages, group
+# invitations (g), Mini Apps (s/<app id>) and the share dialog (article/share?url=).
+_ZALO_RESERVED = frozenset({"g", "s", "pc", "article", "download", "app", "qr", "sticker", "help", "about"})
+_X_CONTENT = frozenset({"broadcasts", "spaces", "events"})
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _PORT_ONLY_RE = re.compile(r"\d*(?:[/?#]|$)")
@@ -185,9 +210,14 @@ _IPV4_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 _DIGITS = re.compile(r"\d+")
 _FB_NAME_WITH_ID = re.compile(r".*-(\d{5,})")
+_FB_POST_ID = re.compile(r"\d+|pfbid[0-9A-Za-z]+")
 _FB_USERNAME = re.compile(r"[a-z0-9][a-z0-9.]*")  # Facebook usernames: letters, digits, dots
 _TIKTOK_V_HTML = re.compile(r"(\d+)\.html")
 _NEWS_ARTICLE_ID = re.compile(r"\d{5,}")
+# A numeric or pfbid id, then punctuation and whatever was typed after it ("123456.Thanks").
+_ID_THEN_TEXT = re.compile(r"(\d+|pfbid[0-9A-Za-z]+)[.,;:!?'*)\]]")
+_YT_ID = re.compile(r"[0-9A-Za-z_-]{11}(?![0-9A-Za-z_-])")
+_HEX = re.compile(r"[0-9a-f]+")
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -204,7 +234,7 @@ _QUERY_FAST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]?]*")
 _SEGMENT_SAFE = _PATH_SAFE - {"/"}
 _SEGMENT_FAST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]]*")
 _KEY_SAFE = _QUERY_SAFE - {"="}
-_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +447,7 @@ def _norm_part(text: str, safe: frozenset[str], fast: re.Pattern[str]) -> str:
     while i < n:
         ch = text[i]
         if ch == "%":
-            if i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
+            if i + 2 < n and text[i + 1] in _HEX_DIGITS and text[i + 2] in _HEX_DIGITS:
                 byte = int(text[i + 1 : i + 3], 16)
                 decoded = chr(byte)
                 out.append(decoded if decoded in _UNRESERVED else "%" + text[i + 1 : i + 3].upper())
@@ -468,6 +498,8 @@ def _norm_query(raw: str | None) -> tuple[tuple[str, str | None], ...]:
         if not item:
             continue
         key, sep, value = item.partition("=")
+        while key[:4].lower() == "amp;":  # "&amp;" copied from HTML source separates, as "&" does
+            key = key[4:]
         key = _norm_part(key, _KEY_SAFE, _QUERY_FAST)
         if not key and not value:
             continue
@@ -486,6 +518,8 @@ def _parse(url: str) -> _Url | None:
     scheme, rest = split
     if scheme not in ("http", "https"):
         return None
+    # Telegram's own entity runs on through "…/posts/123.Cảm": the sentence is not the link.
+    rest = _cut_text_tail(rest, 2)
     m = _AUTHORITY_RE.match(rest)
     if m is None:
         return None
@@ -567,6 +601,22 @@ def _safe_id(value: str | None) -> str | None:
     return value if value is not None and _SAFE_ID.fullmatch(value) else None
 
 
+def _post_id(value: str | None) -> str | None:
+    """A post or video id without the text typed after it: "123456.Thanks" is "123456"."""
+    if value is None:
+        return None
+    m = _ID_THEN_TEXT.match(value)
+    return m.group(1) if m else value
+
+
+def _yt_id(value: str | None) -> str | None:
+    """A YouTube video id (11 characters) without what follows it: ",mọi", "%26feature%3Dshare"."""
+    if value is None:
+        return None
+    m = _YT_ID.match(value)
+    return m.group() if m else _safe_id(value)
+
+
 def _fb_page_key(name: str) -> str:
     # Pages without a username live at /Name-Of-Page-100063123456789/ or /p/Name-1000…/; their
     # posts use the numeric id alone, so the key is the id in both cases.
@@ -604,8 +654,9 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
         return www, "/", None, False
     first = segs[0].lower()
 
-    if first in ("permalink.php", "story.php"):
-        story = _safe_id(u.param("story_fbid"))
+    if first in ("permalink.php", "story.php") or (first == "profile.php" and u.param("story_fbid")):
+        # profile.php?story_fbid=…&id=… is what the app copies for a post on a personal profile.
+        story = _safe_id(_post_id(u.param("story_fbid")))
         owner = _safe_id(u.param("id"))
         key = f"facebook:{owner.lower()}" if owner else None
         if story and owner:
@@ -616,20 +667,32 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
         return www, "/profile.php" + (f"?id={owner}" if owner else ""), key, False
 
     if first in ("photo.php", "photo"):
-        fbid = _safe_id(u.param("fbid"))
+        fbid = _safe_id(_post_id(u.param("fbid")))
         if fbid:
             # set=a.<album>, type=3 only say how the photo was reached.
             return www, f"/photo/?fbid={fbid}", None, True
         return www, "/photo", None, False
 
+    if first == "video" and len(segs) == 2 and segs[1].lower() in ("video.php", "embed"):
+        # The embedded player (/video/embed?video_id=) and the old /video/video.php?v=.
+        v = _safe_id(_post_id(u.param("v") or u.param("video_id")))
+        if v:
+            return www, f"/watch/?v={v}", None, True
+
     if first in ("watch", "video.php"):
-        v = _safe_id(u.param("v"))
+        v = _safe_id(_post_id(u.param("v")))
         if v and (first == "video.php" or segs[1:] in ([], ["live"])):
             return www, f"/watch/?v={v}", None, True
         return www, "/" + "/".join(_lower_segment(s) for s in segs), None, False
 
-    if first == "reel" and len(segs) >= 2:
-        return www, f"/reel/{segs[1]}", None, True
+    if first in ("reel", "watchparty") and len(segs) >= 2:
+        return www, f"/{first}/{_post_id(segs[1])}", None, True
+
+    if first == "notes" and len(segs) >= 3 and _DIGITS.fullmatch(_post_id(segs[-1]) or ""):
+        # /notes/<page>/<title>/<id>: an old-style note, one piece of content.
+        name = _lower_segment(segs[1])
+        path = "/".join([name, *segs[2:-1], _post_id(segs[-1]) or ""])
+        return www, f"/notes/{path}", (_fb_page_key(name) if len(segs) >= 4 else None), True
 
     if first == "share":
         # /share/p|v|r/<code>: a post, a video, a reel. /share/<code> without a type is what
@@ -645,8 +708,13 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
         gid = _lower_segment(segs[1])
         key = f"facebook:groups/{unquote(gid)}"
         if len(segs) >= 4 and segs[2].lower() in ("permalink", "posts"):
-            return www, f"/groups/{gid}/posts/" + "/".join(segs[3:]), key, True
-        mp = _safe_id(u.param("multi_permalinks"))
+            ids = segs[3:]
+            if len(ids) >= 2 and _HEX.fullmatch(ids[0]) and _FB_POST_ID.fullmatch(_post_id(ids[1]) or ""):
+                ids = ids[1:]  # /posts/d41d8cd9/<id>/: a hash before the id (yt-dlp's test case)
+            return www, f"/groups/{gid}/posts/" + _join_with_post_id(ids), key, True
+        mp = _safe_id(_post_id(u.param("multi_permalinks")))
+        if len(segs) == 2 and not mp and (u.param("view") or "").lower() == "permalink":
+            mp = _safe_id(_post_id(u.param("id")))  # the old /groups/<g>?view=permalink&id=<post>
         if len(segs) == 2 and mp:
             return www, f"/groups/{gid}/posts/{mp}", key, True
         rest = "/".join(segs[2:])
@@ -684,9 +752,9 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
     rest = segs[1:]
     kind = rest[0].lower() if rest else ""
     if kind in ("posts", "permalink", "activity") and len(rest) >= 2:
-        return www, f"/{name}/posts/" + "/".join(rest[1:]), key, True
+        return www, f"/{name}/posts/" + _join_with_post_id(rest[1:]), key, True
     if kind in ("videos", "reels", "photos", "notes"):
-        ids = [s for s in rest[1:] if _DIGITS.fullmatch(s)]
+        ids = [s for s in [*rest[1:-1], _post_id(rest[-1]) or ""] if _DIGITS.fullmatch(s)]
         if ids and kind in ("videos", "reels"):
             # Every video has one id whatever page shows it: /cnn/videos/<id> is /watch/?v=<id>.
             return www, f"/watch/?v={ids[-1]}", key, True
@@ -696,6 +764,11 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
             return www, f"/{name}/notes/" + "/".join(rest[1:]), key, True
     tail = "/".join(_lower_segment(s) for s in rest)
     return www, f"/{name}" + (f"/{tail}" if tail else ""), key, False
+
+
+def _join_with_post_id(segs: list[str]) -> str:
+    """Path segments ending in a post id, without the text typed after the id."""
+    return "/".join([*segs[:-1], _post_id(segs[-1]) or ""])
 
 
 def _build_path(path: str, query: Iterable[tuple[str, str | None]]) -> str:
@@ -708,16 +781,20 @@ def _youtube(u: _Url) -> tuple[str, str, str | None, bool]:
     segs = u.segments
     www = "www.youtube.com"
     if host == "youtu.be" or host.endswith(".youtu.be"):
-        vid = _safe_id(segs[0]) if segs else None
+        vid = _yt_id(segs[0]) if segs else None
         return (www, f"/watch?v={vid}", None, True) if vid else (www, "/", None, False)
     first = segs[0] if segs else ""
     lower = first.lower()
-    if lower == "watch":
-        vid = _safe_id(u.param("v"))
+    if lower in ("watch", "watch_popup", ""):
+        vid = _yt_id(u.param("v"))
         if vid:  # t, list, index, pp, feature, si, ab_channel: where and how, not what
             return www, f"/watch?v={vid}", None, True
+    post = _safe_id(u.param("lb"))
+    if post and segs[-1:] == ["community"]:
+        # A channel's community tab opened on one post (?lb=): that post.
+        return www, f"/post/{post}", _yt_channel_key(segs), True
     if lower in _YT_VIDEO_PREFIXES and len(segs) >= 2:
-        vid = _safe_id(segs[1])
+        vid = _yt_id(segs[1])
         if lower == "embed" and segs[1] == "videoseries":
             vid = None
         if vid:
@@ -739,6 +816,15 @@ def _youtube(u: _Url) -> tuple[str, str, str | None, bool]:
         return www, f"/{lower}/{segs[1]}", None, True
     keep = [(k, v) for k, v in u.query if k.lower() in _YT_KEEP_PARAMS]
     return www, _build_path(u.path, keep), None, False
+
+
+def _yt_channel_key(segs: list[str]) -> str | None:
+    first = segs[0] if segs else ""
+    if first.startswith("@") and len(first) > 1:
+        return f"youtube:{unquote(_lower_segment(first))}"
+    if first.lower() == "channel" and len(segs) >= 2:
+        return f"youtube:channel/{segs[1]}"
+    return None
 
 
 def _tiktok(u: _Url) -> tuple[str, str, str | None, bool]:
@@ -763,10 +849,13 @@ def _tiktok(u: _Url) -> tuple[str, str, str | None, bool]:
         vid = m.group(1) if m else segs[1]
     elif lower == "embed" and len(segs) >= 2:
         vid = segs[-1]
+    elif lower == "player" and len(segs) >= 3:  # the embed player: /player/v1/<id>
+        vid = segs[-1]
     elif lower == "share" and len(segs) >= 3 and segs[1].lower() == "video":
         vid = segs[2]
     elif lower == "t" and len(segs) >= 2:
         return www, f"/t/{segs[1]}", None, True
+    vid = _post_id(vid)
     if vid and _DIGITS.fullmatch(vid):
         # The id alone names the video; TikTok ignores the user part, and "@_" is the usual
         # placeholder (yt-dlp's), so /@user/video/<id> and /embed/v2/<id> meet.
@@ -790,9 +879,19 @@ def _instagram(u: _Url) -> tuple[str, str, str | None, bool]:
         if len(segs) >= 3 and segs[1].lower() in ("p", "reel", "reels", "tv"):
             return www, f"/p/{segs[2]}", user_key, True
         return www, f"/{user}", user_key, False
+    if first in ("reel", "reels") and len(segs) >= 3 and segs[1].lower() == "audio":
+        return www, f"/reels/audio/{segs[2]}", None, False  # a sound and the reels using it
     if first in ("p", "reel", "reels", "tv") and len(segs) >= 2:
         # A reel, an IGTV video and a photo post share one shortcode space and all open at /p/.
         return www, f"/p/{segs[1]}", None, True
+    if first == "share" and len(segs) >= 2:
+        # /share/<kind>/<code>: an opaque share code, not a shortcode; it names no account.
+        kind = segs[1].lower()
+        if len(segs) >= 3 and kind in ("p", "reel", "reels", "tv"):
+            return www, f"/share/{kind}/{segs[2]}", None, True
+        return www, f"/share/{segs[1]}", None, False
+    if first == "stories" and len(segs) >= 3 and segs[1].lower() == "highlights":
+        return www, f"/stories/highlights/{segs[2]}", None, True
     if first == "stories" and len(segs) >= 3:
         user = _lower_segment(segs[1])
         return www, f"/stories/{user}/{segs[2]}", f"instagram:{unquote(user)}", True
@@ -806,9 +905,13 @@ def _x(u: _Url) -> tuple[str, str, str | None, bool]:
     first = segs[0].lower()
     key = f"x:{unquote(first)}" if first not in _X_RESERVED else None
     for i, seg in enumerate(segs[:-1]):
-        if seg.lower() in ("status", "statuses") and _DIGITS.fullmatch(segs[i + 1]):
+        status = _post_id(segs[i + 1]) or ""
+        if seg.lower() in ("status", "statuses") and _DIGITS.fullmatch(status):
             # A tweet's id is global; the user part may be any spelling or /i/web/.
-            return "x.com", f"/i/status/{segs[i + 1]}", key, True
+            return "x.com", f"/i/status/{status}", key, True
+    if first == "i" and len(segs) >= 3 and segs[1].lower() in _X_CONTENT:
+        # A live broadcast, a Space, an event: one piece of content each.
+        return "x.com", f"/i/{segs[1].lower()}/{segs[2]}", None, True
     if key:
         return "x.com", "/" + _lower_segment(segs[0]), key, False
     return "x.com", u.path, None, False
@@ -821,10 +924,12 @@ def _zalo(u: _Url) -> tuple[str, str, str | None, bool]:
     segs = u.segments
     query = _strip_tracking(u.query)
     target = _build_path(u.path, query)
+    if host == "oa.zalo.me" and len(segs) == 1 and _DIGITS.fullmatch(segs[0]):
+        return host, target, f"zalo:{segs[0]}", False  # an Official Account's page
     if host != "zalo.me" or not segs:
         return host, target, None, False
     first = segs[0].lower()
-    if first == "g":  # zalo.me/g/<code>: an invitation to a group
+    if first in _ZALO_RESERVED:  # a group invitation (g/<code>), a Mini App (s/<id>), the app
         return host, target, None, False
     if len(segs) == 1:  # zalo.me/<phone or Official Account id>: a person or an OA
         return host, target, f"zalo:{unquote(segs[0]).lower()}", False
@@ -868,13 +973,28 @@ def _platform_of(host: _Host) -> str:
 
 
 def _redirect_target(u: _Url) -> str | None:
-    """The destination of a Facebook/Instagram outbound-link redirect, when ``u`` is one."""
+    """The destination of an outbound-link redirect (Facebook, Instagram, YouTube), when ``u`` is one."""
     host = u.host.ace
-    if host in _FB_REDIRECT_HOSTS or (
-        u.host.registrable == "facebook.com" and u.path.lower() in ("/flx/warn", "/l.php")
-    ):
+    reg = u.host.registrable
+    if host in _FB_REDIRECT_HOSTS or (reg == "facebook.com" and u.path.lower() in ("/flx/warn", "/l.php")):
         target = u.param("u")
         return unquote(target) if target else ""
+    if reg == "youtube.com" and u.path.lower() == "/redirect":
+        target = u.param("q")  # links in video descriptions
+        return unquote(target) if target else ""
+    return None
+
+
+def _embedded_target(u: _Url) -> str | None:
+    """The post an embed page shows (Facebook's plugins, YouTube's attribution_link), if any."""
+    reg = u.host.registrable
+    path = u.path.lower()
+    if reg == "facebook.com" and path in ("/plugins/video.php", "/plugins/post.php"):
+        href = u.param("href")
+        return unquote(href) if href else None
+    if reg == "youtube.com" and path == "/attribution_link":
+        target = unquote(u.param("u") or "")
+        return "https://www.youtube.com" + target if target.startswith("/") else None
     return None
 
 
@@ -896,6 +1016,12 @@ def _analyze_uncached(url: str, depth: int) -> _Info | None:
         if not target or depth >= _MAX_REDIRECT_DEPTH:
             return None
         return _analyze(target, depth + 1)
+    embedded = _embedded_target(u) if depth < _MAX_REDIRECT_DEPTH else None
+    if embedded:
+        info = _analyze(embedded, depth + 1)
+        # Only a post of the same platform: plugins/like.php?href=<any site> is not that site.
+        if info is not None and info.platform == _platform_of(u.host):
+            return info
     platform = _platform_of(u.host)
     handler = _HANDLERS.get(platform, _generic)
     host, path_query, key, post = handler(u)
@@ -1045,21 +1171,50 @@ def is_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
 
 # Characters that may appear inside a link: RFC 3986's set, any letter or digit (Vietnamese
 # diacritics continue a link, as in Telegram's own parser) and combining marks, for text typed
-# with a decomposing input method (Unikey's "tổ hợp" mode).
-_LINK_CHAR = r"[\w\u0300-\u036f\-.~:/?#\[\]@!$&'()*+,;=%]"
-_LABEL = r"[\w\u0300-\u036f](?:[\w\u0300-\u036f-]*+)"
+# with a decomposing input method (Unikey's "tổ hợp" mode). Bidi controls are taken in too, only
+# so that a link holding one is seen whole and refused whole: stopping at the control would
+# credit what follows it ("https://www.face<U+202E>book.com/…" is not "book.com/…").
+_BIDI_CHARS = "\u202a-\u202e\u2066-\u2069"
+_LINK_CHAR = r"[\w\u0300-\u036f\-.~:/?#\[\]@!$&'()*+,;=%" + _BIDI_CHARS + "]"
+_LABEL_CHAR = r"[\w\u0300-\u036f" + _BIDI_CHARS + "]"
+_LABEL = _LABEL_CHAR + r"(?:[\w\u0300-\u036f\-" + _BIDI_CHARS + "]*+)"
 _LINK_RE = re.compile(
     # A scheme link; no look-behind, so "Link:https://…" and "xemhttps://…" are found too.
-    r"(?P<scheme>https?://)" + _LINK_CHAR + r"++"
-    # A scheme-less link: a host not glued to a word, an e-mail local part, or another URL.
-    r"|(?<![\w\u0300-\u036f@.\-/\\])"
+    r"[" + _BIDI_CHARS + r"]*+(?P<scheme>https?://)" + _LINK_CHAR + r"++"
+    # A scheme-less link: a host not glued to a word, an e-mail local part, or another URL (not
+    # even one whose scheme is broken: "ttps://l.facebook.com/l.php?u=https%3A%2F%2Ftuoitre.vn"
+    # holds no "2ftuoitre.vn").
+    r"|(?<![\w\u0300-\u036f@.\-/\\%=&?#~" + _BIDI_CHARS + r"])"
     r"(?P<host>(?>" + _LABEL + r"(?:\." + _LABEL + r")++))(?![@\w\u0300-\u036f])"
     r"(?P<port>:\d{1,5}(?!\w))?"
     r"(?P<rest>[/?#]" + _LINK_CHAR + r"*+)?",
     re.IGNORECASE,
 )
+# Two links pasted with only a comma (or the like) between them are two links: a new scheme, or
+# "www." after a separator, starts the next one. "=" and "/" are not separators: l.php?u=https://…
+# and web.archive.org/web/2024*/https://… are one link each.
+_GLUED_RE = re.compile(
+    r"(?:[,;.!'*|](?=[" + _BIDI_CHARS + r"]*https?://)|[,;!|](?=[" + _BIDI_CHARS + r"]*www\.))",
+    re.IGNORECASE,
+)
+# Punctuation followed by a word with a Vietnamese letter ends a link: "…/posts/123.Cảm ơn",
+# "…/videos/7301…,mọi người" were typed without the space. ASCII words ("a-1.htm", ".html") and
+# "_" (Wikipedia's "Huế,_Việt_Nam") do not end it; ":" never does ("wiki/Thể_loại:Hà_Nội").
+_TEXT_TAIL_RE = re.compile(r"[.,;!?](?=[^\W\d_]*(?:[^\W\d_\x00-\x7f]|[\u0300-\u036f]))")
+_AUTHORITY_END_RE = re.compile(r"[/?#]")
 _TRAILING = frozenset(".,;:!?'*")
 _CLOSERS = {")": "(", "]": "["}
+
+
+def _cut_text_tail(link: str, start: int) -> str:
+    """``link`` without the sentence glued to it; ``start``: where its authority begins."""
+    if link.isascii():
+        return link
+    m = _AUTHORITY_END_RE.search(link, start)
+    if m is None:
+        return link
+    tail = _TEXT_TAIL_RE.search(link, m.start())
+    return link[: tail.start()] if tail else link
 
 
 def _trim(link: str) -> str:
@@ -1076,6 +1231,7 @@ def _trim(link: str) -> str:
 
 def _bare_host_ok(host: str, has_more: bool) -> bool:
     """Whether a host written without a scheme is a link (SPEC: it ends in a real public suffix)."""
+    host = _BIDI_RE.sub("", host)  # a link holding one is refused later, whole; here: is it a link?
     labels = host.split(".")
     lower = host.lower()
     if not has_more and not lower.startswith("www."):
@@ -1095,21 +1251,39 @@ def _bare_host_ok(host: str, has_more: bool) -> bool:
     return _registrable(ace) is not None
 
 
+def _host_before_text(host: str) -> str | None:
+    """"vnexpress.net.Cảm" (a host, then a sentence typed without a space): "vnexpress.net"."""
+    labels = host.split(".")
+    for end in range(len(labels) - 1, 1, -1):
+        if not labels[end].isascii():
+            candidate = ".".join(labels[:end])
+            if _bare_host_ok(candidate, False):
+                return candidate
+    return None
+
+
 def extract_links(text: str) -> list[str]:
     """Links in plain text, in order, duplicates kept, as written (minus invisible characters)."""
     if not isinstance(text, str) or not text:
         return []
     text = text.translate(_ZERO_WIDTH)
+    # A space after the separator of two glued links; the links themselves are left as written.
+    text = _GLUED_RE.sub(r"\g<0> ", text)
     links: list[str] = []
     for m in _LINK_RE.finditer(text):
         if m.group("scheme"):
-            link = _trim(m.group())
-            if len(link) > len(m.group("scheme")):
+            after_scheme = m.end("scheme") - m.start()
+            link = _trim(_cut_text_tail(m.group(), after_scheme))
+            if len(link) > after_scheme:
                 links.append(link)
             continue
-        link = _trim(m.group())
         host = m.group("host")
+        link = _trim(_cut_text_tail(m.group(), 0))
         has_more = len(link) > len(host)
         if _bare_host_ok(host, has_more):
             links.append(link)
+        elif not has_more and not host.isascii():
+            shorter = _host_before_text(host)
+            if shorter:
+                links.append(shorter)
     return links

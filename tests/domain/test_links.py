@@ -513,9 +513,10 @@ EXTRACT = [
     ("(xem https://vi.wikipedia.org/wiki/Python_(ngôn_ngữ))", ["https://vi.wikipedia.org/wiki/Python_(ngôn_ngữ)"]),
     ("**https://x.com/moet_vn/status/1**", ["https://x.com/moet_vn/status/1"]),
     ("'https://tuoitre.vn/a-1.htm'", ["https://tuoitre.vn/a-1.htm"]),
-    ("https://tuoitre.vn/a-1.htm\u202egnp.exe", ["https://tuoitre.vn/a-1.htm"]),
+    # a bidi control in a link: the link is kept whole, so that canonicalize refuses all of it
+    ("https://tuoitre.vn/a-1.htm\u202egnp.exe", ["https://tuoitre.vn/a-1.htm\u202egnp.exe"]),
     ("https://a.vn/1\nhttps://b.vn/2\thttps://c.vn/3", ["https://a.vn/1", "https://b.vn/2", "https://c.vn/3"]),
-    ("https://a.vn/1,https://b.vn/2", ["https://a.vn/1,https://b.vn/2"]),  # one link, as a browser reads it
+    ("https://a.vn/1,https://b.vn/2", ["https://a.vn/1", "https://b.vn/2"]),  # two links, glued by a comma
     ("https://tuoitre.vn/a-1.htm。Cảm ơn", ["https://tuoitre.vn/a-1.htm"]),
     ("https://tuoitre.vn/a-1.htm…", ["https://tuoitre.vn/a-1.htm"]),
     ("<a href=\"https://tuoitre.vn/a-1.htm\">", ["https://tuoitre.vn/a-1.htm"]),
