@@ -216,6 +216,7 @@ _TIKTOK_V_HTML = re.compile(r"(\d+)\.html")
 _NEWS_ARTICLE_ID = re.compile(r"\d{5,}")
 # A numeric or pfbid id, then punctuation and whatever was typed after it ("123456.Thanks").
 _ID_THEN_TEXT = re.compile(r"(\d+|pfbid[0-9A-Za-z]+)[.,;:!?'*)\]]")
+_CODE_THEN_TEXT = re.compile(r"([A-Za-z0-9_\-]+)[.,;:!?'*)\]]")
 _YT_ID = re.compile(r"[0-9A-Za-z_-]{11}(?![0-9A-Za-z_-])")
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -609,6 +610,12 @@ def _post_id(value: str | None) -> str | None:
     return m.group(1) if m else value
 
 
+def _code(seg: str) -> str:
+    """A share code or shortcode without the text typed after it: "19ZPWnwB73.Thanks"."""
+    m = _CODE_THEN_TEXT.match(seg)
+    return m.group(1) if m else seg
+
+
 def _yt_id(value: str | None) -> str | None:
     """A YouTube video id (11 characters) without what follows it: ",mọi", "%26feature%3Dshare"."""
     if value is None:
@@ -634,7 +641,7 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
     if host == "fb.watch" or host.endswith(".fb.watch"):
         # fb.watch/<code> is a share link of one video; the code is case-sensitive.
         if segs:
-            return "fb.watch", "/" + segs[0], None, True
+            return "fb.watch", "/" + _code(segs[0]), None, True
         return "fb.watch", "/", None, False
     if host == "fb.me" or host.endswith(".fb.me"):
         if len(segs) >= 2 and segs[0] == "e":  # fb.me/e/<code>: a shared event
@@ -699,7 +706,7 @@ def _facebook(u: _Url) -> tuple[str, str, str | None, bool]:
         # Facebook gives for a profile or page, /share/g/<code> for a group: not content.
         if len(segs) >= 3 and len(segs[1]) == 1:
             kind = segs[1].lower()
-            return www, f"/share/{kind}/{segs[2]}", None, kind in ("p", "v", "r")
+            return www, f"/share/{kind}/{_code(segs[2])}", None, kind in ("p", "v", "r")
         if len(segs) >= 2:
             return www, f"/share/{segs[1]}", None, False
         return www, "/share", None, False
@@ -834,7 +841,7 @@ def _tiktok(u: _Url) -> tuple[str, str, str | None, bool]:
     sub = host[: -len(u.host.registrable or "")].rstrip(".")
     if sub in ("vm", "vt") and u.host.registrable == "tiktok.com":
         # Short links: the code is case-sensitive and cannot be resolved offline.
-        return (host, f"/{segs[0]}", None, True) if segs else (host, "/", None, False)
+        return (host, f"/{_code(segs[0])}", None, True) if segs else (host, "/", None, False)
     first = segs[0] if segs else ""
     lower = first.lower()
     user_key = None
@@ -854,7 +861,7 @@ def _tiktok(u: _Url) -> tuple[str, str, str | None, bool]:
     elif lower == "share" and len(segs) >= 3 and segs[1].lower() == "video":
         vid = segs[2]
     elif lower == "t" and len(segs) >= 2:
-        return www, f"/t/{segs[1]}", None, True
+        return www, f"/t/{_code(segs[1])}", None, True
     vid = _post_id(vid)
     if vid and _DIGITS.fullmatch(vid):
         # The id alone names the video; TikTok ignores the user part, and "@_" is the usual
@@ -877,18 +884,18 @@ def _instagram(u: _Url) -> tuple[str, str, str | None, bool]:
         user_key = f"instagram:{unquote(user)}"
         # New layout: /<user>/p/<code>/ and /<user>/reel/<code>/.
         if len(segs) >= 3 and segs[1].lower() in ("p", "reel", "reels", "tv"):
-            return www, f"/p/{segs[2]}", user_key, True
+            return www, f"/p/{_code(segs[2])}", user_key, True
         return www, f"/{user}", user_key, False
     if first in ("reel", "reels") and len(segs) >= 3 and segs[1].lower() == "audio":
         return www, f"/reels/audio/{segs[2]}", None, False  # a sound and the reels using it
     if first in ("p", "reel", "reels", "tv") and len(segs) >= 2:
         # A reel, an IGTV video and a photo post share one shortcode space and all open at /p/.
-        return www, f"/p/{segs[1]}", None, True
+        return www, f"/p/{_code(segs[1])}", None, True
     if first == "share" and len(segs) >= 2:
         # /share/<kind>/<code>: an opaque share code, not a shortcode; it names no account.
         kind = segs[1].lower()
         if len(segs) >= 3 and kind in ("p", "reel", "reels", "tv"):
-            return www, f"/share/{kind}/{segs[2]}", None, True
+            return www, f"/share/{kind}/{_code(segs[2])}", None, True
         return www, f"/share/{segs[1]}", None, False
     if first == "stories" and len(segs) >= 3 and segs[1].lower() == "highlights":
         return www, f"/stories/highlights/{segs[2]}", None, True
