@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.domain.outbound_json import dump_actions
 from bot.domain.periods import local_date
 from bot.domain.types import IncomingMessage, Outbound, SendText
 from storage.models import Group, Member, Person, Unit
@@ -14,6 +15,11 @@ from storage.uow import UnitOfWork
 
 # How long a claim on a send is held before another instance may take it over (SPEC §3.3).
 CLAIM_LEASE = timedelta(minutes=10)
+# A send that failed for a passing reason (network, 5xx, 429 after PTB's own retries) is retried
+# this many times, the first a minute later and each next one after twice the wait (1, 2, 4, 8,
+# 16 minutes: about half an hour in all); then it is marked failed and logged.
+CLAIM_MAX_RETRIES = 5
+CLAIM_RETRY_BACKOFF = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,10 @@ class Claim:
     kind: str
     period: str
 
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.platform, self.chat_id, self.kind, self.period)
+
 
 @dataclass
 class Context:
@@ -33,6 +43,7 @@ class Context:
     msg: IncomingMessage
     instance: str
     chat_admin: bool = False  # the platform says the sender administers this chat
+    bot_username: str | None = None  # for the t.me/<bot>?start= link to a private chat
     out: list[Outbound] = field(default_factory=list)
     # id(action) -> its claim; the actions stay alive in `out` until the outbox has them.
     claims: dict[int, Claim] = field(default_factory=dict)
@@ -61,11 +72,14 @@ class Context:
         """Reply at most once per chat, kind and period (default: the local day, SPEC §3.1
         item 4); the database's unique claim makes a redelivered update say nothing twice."""
         period = period or local_date(self.now, self.tz).isoformat()
+        action = SendText.of(self.msg.chat, text, reply_to=self.msg.message_id)
+        # The reply is stored with the claim, so the sweeper can finish it if this instance dies.
         claimed = await self.uow.sent.claim(
-            self.msg.chat.platform, self.msg.chat.chat_id, kind, period, self.instance, self.now, CLAIM_LEASE
+            self.msg.chat.platform, self.msg.chat.chat_id, kind, period, self.instance, CLAIM_LEASE,
+            payload=dump_actions([action]),
         )
         if claimed:
-            action = self.reply(text)
+            self.out.append(action)
             self.claims[id(action)] = Claim(self.msg.chat.platform, self.msg.chat.chat_id, kind, period)
         return claimed
 

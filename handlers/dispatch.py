@@ -26,10 +26,10 @@ from bot.domain.types import (
     SendText,
     SenderKind,
 )
-from handlers import admin, links, me, members
+from handlers import admin, links, me, members, remind, status, unit_admin
 from handlers.commands import (CommandSpec, CommandTable, LinksInCommand, ParsedCommand, links_in_command,
                                parse_command, runs_before_credit)
-from handlers.context import Claim, Context
+from handlers.context import CLAIM_LEASE, CLAIM_MAX_RETRIES, CLAIM_RETRY_BACKOFF, Claim, Context
 from handlers.outbox import Outbox
 from storage.uow import UnitOfWorkFactory
 
@@ -56,13 +56,41 @@ def build_command_table() -> CommandTable:
     async def _dangky(ctx: Context, cmd: ParsedCommand) -> None:
         await admin.cmd_dangky(ctx, cmd.args)
 
+    async def _nhacnho(ctx: Context, cmd: ParsedCommand) -> None:
+        await remind.cmd_nhacnho(ctx, cmd.args)
+
     async def _huy(ctx: Context, cmd: ParsedCommand) -> None:
         await links.cmd_huy(ctx)
 
+    async def _tinhhinh(ctx: Context, cmd: ParsedCommand) -> None:
+        await status.cmd_tinhhinh(ctx, cmd.args)
+
+    async def _xephang(ctx: Context, cmd: ParsedCommand) -> None:
+        await status.cmd_xephang(ctx, cmd.args)
+
+    async def _dangvien(ctx: Context, cmd: ParsedCommand) -> None:
+        await unit_admin.cmd_dangvien(ctx, cmd.args, mark=True)
+
+    async def _bodangvien(ctx: Context, cmd: ParsedCommand) -> None:
+        await unit_admin.cmd_dangvien(ctx, cmd.args, mark=False)
+
+    async def _trang(ctx: Context, cmd: ParsedCommand) -> None:
+        await unit_admin.cmd_trang(ctx, cmd.args)
+
+    async def _nghi(ctx: Context, cmd: ParsedCommand) -> None:
+        await unit_admin.cmd_nghi(ctx, cmd.args)
+
     return CommandTable([
         CommandSpec("toi", "me", texts_vi.MENU_TOI, _toi),
+        CommandSpec("tinhhinh", "status", texts_vi.MENU_TINHHINH, _tinhhinh),
+        CommandSpec("xephang", "top", texts_vi.MENU_XEPHANG, _xephang),
         CommandSpec("huy", "undo", texts_vi.MENU_HUY, _huy),
         CommandSpec("dangky", "register", texts_vi.MENU_DANGKY, _dangky),
+        CommandSpec("nhacnho", "remind", texts_vi.MENU_NHACNHO, _nhacnho),
+        CommandSpec("trang", "page", texts_vi.MENU_TRANG, _trang),
+        CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _dangvien),
+        CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN, _bodangvien),
+        CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _nghi),
         CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),
         CommandSpec("batdau", "start", texts_vi.MENU_BATDAU, _help),
     ])
@@ -89,7 +117,7 @@ class Dispatcher:
 
     def attach(self, messenger: Messenger, *, inline: bool = False, bot_username: str | None = None) -> Outbox:
         """Connect a platform: its replies leave through a new outbox."""
-        outbox = Outbox(messenger, self.settle_claim, inline=inline)
+        outbox = Outbox(messenger, self.settle_claim, inline=inline, renew=self.renew_claims)
         self.platforms[messenger.platform] = PlatformLink(messenger, outbox, bot_username)
         return outbox
 
@@ -151,7 +179,7 @@ class Dispatcher:
                 msg = replace(msg, text="", links=())
             command = None
         chat_admin = False
-        if command is not None and msg.chat.is_group and link is not None:
+        if (command is not None or links.marks_page_post(msg.text)) and msg.chat.is_group and link is not None:
             if msg.sender_kind is SenderKind.ANONYMOUS_ADMIN:
                 chat_admin = True  # only a group's administrators may post as the group itself
             else:
@@ -159,7 +187,8 @@ class Dispatcher:
         ctx_holder: list[Context] = []
 
         async def work(uow) -> None:
-            ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin)
+            ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin,
+                          bot_username=link.bot_username if link is not None else None)
             ctx_holder[:] = [ctx]
             await members.register_sender(ctx)
             if msg.chat.is_group and await admin.withhold_admin_code(ctx):
@@ -222,6 +251,8 @@ class Dispatcher:
         if msg.sender is None:
             return False
         try:
+            # The adapter bounds its own reads; this bounds any adapter, since every chat's
+            # updates wait behind this one (on timeout: admins by code and super-admins only).
             return msg.sender.user_id in await messenger.chat_admin_ids(msg.chat)
         except Exception:
             logger.warning("could not fetch the administrators of %s", msg.chat.key, exc_info=True)
@@ -252,18 +283,32 @@ class Dispatcher:
 
     async def settle_claim(self, claim: Claim, delivery: Delivery) -> None:
         """Record what became of a claimed send: sent, failed for good, or released for a retry."""
-        status = {
-            DeliveryStatus.SENT: "sent",
-            DeliveryStatus.FAILED_FOR_GOOD: "failed",
-            DeliveryStatus.TRANSIENT: "released",
-        }[delivery.status]
-        now = self.clock.now()
+        outcome: list[str | None] = [None]
 
         async def work(uow) -> None:
-            await uow.sent.settle(claim.platform, claim.chat_id, claim.kind, claim.period, status, now,
-                                  delivery.error)
+            if delivery.status is DeliveryStatus.SENT:
+                detail = f"message {delivery.message_id}" if delivery.message_id else None
+                await uow.sent.mark_sent(*claim.key, detail)
+            elif delivery.status is DeliveryStatus.FAILED_FOR_GOOD:
+                await uow.sent.mark_failed(*claim.key, delivery.error)
+            else:
+                outcome[0] = await uow.sent.release(*claim.key, delivery.error, backoff=CLAIM_RETRY_BACKOFF,
+                                                    max_retries=CLAIM_MAX_RETRIES)
 
         await self._in_transaction(work, describe=f"settle {claim}")
+        if delivery.status is DeliveryStatus.FAILED_FOR_GOOD:
+            logger.warning("%s to %s failed for good, not retried: %s", claim.kind, claim.chat_id, delivery.error)
+        elif outcome[0] == "failed":
+            logger.warning("%s to %s given up after %d retries: %s", claim.kind, claim.chat_id,
+                           CLAIM_MAX_RETRIES, delivery.error)
+
+    async def renew_claims(self, claims: list[Claim]) -> None:
+        """Extend the leases of claims whose sends still wait in an outbox (SPEC §3.3)."""
+
+        async def work(uow) -> None:
+            await uow.sent.renew([c.key for c in claims], self.instance, CLAIM_LEASE)
+
+        await self._in_transaction(work, describe=f"renew {len(claims)} leases")
 
     async def bind_group(self, chat: ChatRef, unit_code: str, now: datetime) -> bool:
         """Bind a chat to a unit directly, as the operator would (the console's simulated groups)."""

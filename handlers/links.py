@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -78,12 +80,33 @@ async def capture_links(ctx: Context) -> None:
         await _withdraw_removed(ctx, {canonical for _, canonical in candidates.links})
     # Inserted in a fixed order (by canonical link), so two instances crediting the same person's
     # links in different orders take the index locks in the same order and cannot deadlock.
-    outcomes = [await _credit(ctx, original, canonical)
+    page_unit_id = await _page_post_unit(ctx) if candidates.links and marks_page_post(msg.text) else None
+    outcomes = [await _credit(ctx, original, canonical, page_unit_id)
                 for original, canonical in sorted(candidates.links, key=lambda pair: pair[1])]
     await _acknowledge(ctx, candidates, outcomes)
 
 
-async def _credit(ctx: Context, original: str, canonical: str) -> CreditOutcome:
+_PAGE_TAG = re.compile(r"(?<![\w#])#trang(?!\w)", re.IGNORECASE)
+
+
+def marks_page_post(text: str) -> bool:
+    """``#trang`` in a message marks its links as the unit's page posts (SPEC §3.1 item 7)."""
+    return bool(text) and "#" in text and _PAGE_TAG.search(unicodedata.normalize("NFC", text)) is not None
+
+
+async def _page_post_unit(ctx: Context) -> int | None:
+    """The unit a #trang message marks page posts for: the group's unit, when the sender is an
+    admin or one of its communications officers; otherwise one line says who may."""
+    unit = await ctx.group_unit() if ctx.msg.chat.is_group else None
+    if unit is not None and ctx.person is not None:
+        if ctx.chat_admin or await ctx.administers(unit) or \
+                await ctx.uow.members.has_role(ctx.person.id, [unit.id], "officer"):
+            return unit.id
+    await ctx.reply_once("explain_page", texts_vi.PAGE_MARK_NOT_ALLOWED, period=f"m{ctx.msg.message_id}"[:64])
+    return None
+
+
+async def _credit(ctx: Context, original: str, canonical: str, page_unit_id: int | None = None) -> CreditOutcome:
     person, member = ctx.person, ctx.member
     assert person is not None and member is not None
     msg = ctx.msg
@@ -99,7 +122,8 @@ async def _credit(ctx: Context, original: str, canonical: str) -> CreditOutcome:
         canonical_url=canonical,
         link_platform=classify(canonical, ctx.config.links.news_domains),
         page_key=_storable_page_key(original, canonical),
-        is_page_post=False,
+        is_page_post=page_unit_id is not None,
+        page_unit_id=page_unit_id,
         created_at=ctx.now,
     ))
     if outcome.result == "credited":

@@ -203,7 +203,8 @@ def judge(facts: PersonFacts, tl: Timeline, rules: Rules, now: datetime) -> Pers
     not on leave in it, it had not ended before they were first seen, and it has started; a week
     still running counts only once met (a single-week period is always judged "so far", which is
     what /tinhhinh and the Friday reminder ask). Party members also need ``party_monthly`` links
-    in each calendar month wholly inside the period that has begun and that no leave touches.
+    in each calendar month wholly inside the period that has ended (or, when the month is the
+    period, has begun) and that no leave touches.
     """
     week_links = [0] * len(tl.weeks)
     month_links = [0] * len(tl.months)
@@ -229,10 +230,14 @@ def judge(facts: PersonFacts, tl: Timeline, rules: Rules, now: datetime) -> Pers
     party_met: bool | None = None
     if facts.party_member and not exempt:
         target = rules.weekly_target(True)
+        # Months follow the weeks' rule: one still running is judged "so far" only when it is
+        # the period itself (the month-end check); in a semester it waits until it has ended.
         months_ok = all(
             met(month_links[j], tl.party_monthly[j])
             for j, month in enumerate(tl.months)
-            if month.start <= now and not _leave_overlaps(month, facts.leaves)
+            if (month.end <= now or (month.start <= now and month.start == tl.period.start
+                                     and month.end == tl.period.end))
+            and not _leave_overlaps(month, facts.leaves)
             # someone who arrived after the month's first week is not held to its monthly count
             and facts.joined < month.start + timedelta(days=7)
         )

@@ -248,10 +248,49 @@ BOT_CANNOT_READ = (
 # --- the command menu (Telegram's setMyCommands) ------------------------------------------------------
 
 MENU_TOI = "Kết quả của tôi tuần này, tháng này"
+MENU_TINHHINH = "Tình hình của đơn vị tuần này (thêm: thang)"
+MENU_XEPHANG = "Bảng xếp hạng (tuan, thang, hocky, namhoc)"
+MENU_TRANG = "Trang của đơn vị: them/xoa <link trang>, canbo"
+MENU_DANGVIEN = "Đánh dấu đảng viên (quản trị viên đơn vị)"
+MENU_BODANGVIEN = "Bỏ đánh dấu đảng viên"
+MENU_NGHI = "Ghi nhận thầy cô nghỉ: /nghi dd/mm"
 MENU_HUY = "Rút liên kết của tin nhắn được trả lời"
 MENU_DANGKY = "Gắn nhóm hoặc bản thân với đơn vị: /dangky <mã>"
 MENU_HUONGDAN = "Hướng dẫn sử dụng"
 MENU_BATDAU = "Bắt đầu"
+MENU_NHACNHO = "Gửi lời nhắc tuần này ngay (tatca: mọi nhóm trực thuộc)"
+
+# --- /nhacnho and the console's :run ----------------------------------------------------------------
+
+REMIND_ALREADY_TODAY = "Hôm nay nhóm này đã được nhắc rồi: mỗi nhóm chỉ nhận lời nhắc thủ công một lần mỗi ngày."
+REMIND_ALL_DONE = "Tuần này mọi người trong đơn vị đã đạt chỉ tiêu, không cần nhắc. 👏"
+REMIND_HOLIDAY_WEEK = "Tuần này là tuần nghỉ, không tính chỉ tiêu nên không nhắc."
+
+
+def remind_fanout(reached: int, already: int) -> str:
+    """The asker's one line after /nhacnho tatca (or /nhacnho in a private chat)."""
+    if reached == 0 and already == 0:
+        return "Không nhóm nào cần nhắc: mọi người đã đạt chỉ tiêu tuần này, hoặc chưa có nhóm nào được gắn."
+    line = f"Đã gửi lời nhắc tới {reached} nhóm."
+    if already:
+        line += f" {already} nhóm đã được nhắc hôm nay nên không gửi lại."
+    return line
+
+
+JOB_NAMES = {"reminder": "nhắc việc tuần", "leaderboard": "bảng xếp hạng tuần", "monthly": "kiểm tra đảng viên cuối tháng"}
+
+
+def console_run_summary(kind: str, outcome: str, sent: int) -> str:
+    """The console's one line after ``:run`` (the messages themselves are printed as bot> lines)."""
+    name = JOB_NAMES.get(kind, kind)
+    if outcome == "off":
+        return f"{name}: đang tắt trong [schedule] nên không chạy."
+    if outcome == "nothing":
+        return f"{name}: không có tin nào cần gửi."
+    if outcome == "already":
+        return f"{name}: các tin của kỳ này đã gửi trước đó, không gửi lại."
+    return f"{name}: đã gửi {sent} tin."
+
 
 # --- the operator: command line and start-up ---------------------------------------------------------
 
@@ -271,6 +310,17 @@ POLLING_CONFLICT = (
     "Telegram báo có tiến trình khác đang nhận tin của bot này (getUpdates) hoặc bot đang dùng webhook: "
     'chỉ chạy một tiến trình ở chế độ polling, hoặc dùng mode = "webhook".'
 )
+UNREACHABLE_REFUSED = "máy chủ từ chối kết nối"
+UNREACHABLE_NO_HOST = "không tìm thấy tên máy chủ"
+UNREACHABLE_TIMEOUT = "không có trả lời trong thời gian chờ"
+UNREACHABLE_OTHER = "lỗi mạng"
+
+
+def telegram_unreachable(base_url: str, reason: str) -> str:
+    return (
+        f"Không kết nối được tới Telegram theo [telegram] base_url = {base_url} ({reason}): "
+        "kiểm tra địa chỉ này và kết nối mạng của máy chủ."
+    )
 
 
 def console_banner(unit_code: str, member: str) -> str:
@@ -315,3 +365,301 @@ def database_without_config(config_file: str, where: str, env_name: str | None =
 
 def unexpected_error(kind: str, detail: str) -> str:
     return f"Lỗi: {kind}: {detail}"
+
+
+# --- quotas: /tinhhinh, /xephang, the weekly rhythm (SPEC §3.2, §3.3) ---------------------------
+#
+# How figures are written: `a/b` in digits; the party figure on a line of its own that holds the
+# words "đảng viên" and no other a/b figure and no date (so no line mixes it with anything else).
+
+def date_span(first: date, last: date) -> str:
+    """dd/mm–dd/mm/yyyy, with both years when the span crosses one."""
+    if first.year != last.year:
+        return f"{format_date(first)}–{format_date(last)}"
+    return f"{first:%d/%m}–{format_date(last)}"
+
+
+def period_label(kind: str, key: str, first: date, last: date) -> str:
+    if kind == "week":
+        return f"tuần {date_span(first, last)}"
+    if kind == "month":
+        return f"tháng {first.month:02d}/{first.year}"
+    if kind == "semester":
+        number = "I" if key.endswith("HK1") else "II"
+        return f"học kỳ {number} năm học {key[:4]}–{key[5:9]}"
+    if kind == "school_year":
+        return f"năm học {key[:4]}–{key[5:9]}"
+    return f"từ {format_date(first)} đến {format_date(last)}"
+
+
+def figure(a: int, b: int) -> str:
+    return f"{a}/{b}"
+
+
+def status_head(unit_name: str, label: str) -> str:
+    return f"📊 {unit_name} — {label}"
+
+
+HOLIDAY_PERIOD = "Tuần nghỉ: không tính chỉ tiêu."
+
+
+def page_posts_line(posts: int, target: int) -> str:
+    mark = " ✅" if posts >= target else ""
+    return f"Bài trên trang của đơn vị: {posts}/{target}{mark}"
+
+
+def shared_line(shared: int, expected: int) -> str:
+    return f"Thầy cô đã chia sẻ: {shared}/{expected} người"
+
+
+def met_line(met: int, expected: int) -> str:
+    return f"Đạt chỉ tiêu: {met}/{expected} người"
+
+
+def joined_line(known: int, staff: int, chat_members: int | None = None) -> str:
+    line = f"Đã tham gia: {known}/{staff} (theo biên chế)"
+    if chat_members is not None:
+        line += f"; nhóm có {chat_members} thành viên"
+    return line
+
+
+def party_line(met: int, expected: int) -> str:
+    return f"Đảng viên đạt chỉ tiêu: {met}/{expected}"
+
+
+def party_month_line(met: int, expected: int) -> str:
+    return f"{met}/{expected} đảng viên đã đạt chỉ tiêu tháng."
+
+
+NOBODY_EXPECTED = "Chưa có thầy cô nào của đơn vị được ghi nhận: hãy mời mọi người nhắn tin trong nhóm."
+STAFF_QUOTA_OFF = "Đơn vị không đặt chỉ tiêu cá nhân: chỉ theo dõi số liệu của đơn vị."
+
+
+def laggards_line(count: int, *, reminder: bool = False) -> str:
+    lead = "Nhắc thầy cô chưa đạt chỉ tiêu" if reminder else "Chưa đạt chỉ tiêu"
+    return f"{lead} ({count} người): "
+
+
+def and_more(n: int) -> str:
+    return f" và {n} người khác"
+
+
+EVERYONE_DONE = "Tất cả thầy cô đã đạt chỉ tiêu. 🎉"
+
+
+def own_state(count: int, target: int) -> str:
+    if target <= 0:
+        return f"Bạn: {count} bài."
+    return f"Bạn: {count} bài — " + ("đã đạt ✅" if count >= target else "chưa đạt") + "."
+
+
+CHILDREN_HEAD = "Các đơn vị trực thuộc:"
+
+
+def child_line(name: str, posts: int, target: int, shared: int, met: int, expected: int) -> str:
+    return f"• {name}: trang {posts}/{target}; chia sẻ {shared}/{expected}; đạt {met}/{expected}"
+
+
+def child_line_empty(name: str, reason: str) -> str:
+    return f"• {name}: — ({reason})"
+
+
+NO_GROUP = "chưa có nhóm"
+NO_PEOPLE = "chưa có ai"
+
+
+def party_laggards_private(unit_name: str, names: list[str]) -> str:
+    return f"Đảng viên của {unit_name} chưa đạt chỉ tiêu: " + ", ".join(names) + "."
+
+
+def status_unit_needed(codes: list[str]) -> str:
+    return "Thầy cô quản trị nhiều đơn vị: hãy thêm mã đơn vị, ví dụ /tinhhinh " + codes[0] + "."
+
+
+NO_UNIT_HERE = "Nhóm này chưa được gắn với đơn vị nào: quản trị viên hãy gửi /dangky <mã tham gia>."
+NO_HOME_UNIT = "Thầy cô chưa thuộc đơn vị nào: hãy gửi /dangky <mã tham gia> (mã do đơn vị cung cấp)."
+
+
+def unknown_unit(code: str) -> str:
+    return f"Không có đơn vị mã {code} trong phạm vi thầy cô quản lý."
+
+
+def bad_period_arg(arg: str, allowed: str) -> str:
+    return f"Không hiểu khoảng thời gian \"{arg}\". Dùng: {allowed}."
+
+
+ADMINS_ONLY = "Chỉ quản trị viên của đơn vị mới dùng được lệnh này."
+OWN_ADMINS_ONLY = "Chỉ quản trị viên của chính đơn vị này mới đánh dấu được đảng viên."
+
+
+def open_private_chat(link: str | None) -> str:
+    if link:
+        return f"Danh sách có tên người nên bot gửi riêng: thầy cô hãy mở {link} rồi gửi lại lệnh."
+    return "Danh sách có tên người nên bot gửi riêng: thầy cô hãy nhắn riêng cho bot rồi gửi lại lệnh."
+
+
+SENT_PRIVATELY = "Bot đã gửi riêng cho thầy cô."
+
+
+# /xephang and the Monday leaderboard
+
+def ranking_head(unit_name: str, label: str) -> str:
+    return f"🏆 Bảng xếp hạng {label} — {unit_name}"
+
+
+def ranked_line(rank: int, name: str, met: int, expected: int, posts: int, target: int) -> str:
+    return f"{rank}. {name} — đạt {met}/{expected} người; trang {posts}/{target}"
+
+
+def unranked_line(name: str, reason: str) -> str:
+    return f"— {name} ({reason})"
+
+
+TOP_MEMBERS_HEAD = "Thầy cô tích cực nhất:"
+
+
+def top_member_line(rank: int, name: str, links: int) -> str:
+    return f"{rank}. {name} — {links} bài"
+
+
+NO_LINKS_YET = "Chưa có bài nào được ghi nhận trong thời gian này."
+
+
+def leaderboard_own_line(shared: int, met: int, expected: int) -> str:
+    return f"Đơn vị: {shared}/{expected} người đã chia sẻ; {met}/{expected} người đạt chỉ tiêu."
+
+
+# The Friday reminder and the month-end party check
+
+def reminder_head(unit_name: str, label: str) -> str:
+    return f"⏰ Nhắc việc {label} — {unit_name}"
+
+
+def page_behind_line(posts: int, target: int) -> str:
+    return f"Trang của đơn vị: {posts}/{target} bài — còn thiếu {target - posts} bài."
+
+
+CHILDREN_BEHIND_HEAD = "Đơn vị trực thuộc chưa hoàn thành:"
+
+
+def child_behind_line(name: str, posts: int, target: int, met: int, expected: int) -> str:
+    return f"• {name}: trang {posts}/{target}; đạt {met}/{expected} người"
+
+
+def monthly_head(unit_name: str, label: str) -> str:
+    return f"📋 Kiểm tra chỉ tiêu {label} — {unit_name}"
+
+
+def party_nudge(label: str, count: int, target: int) -> str:
+    return (f"Nhắc nhẹ: chỉ tiêu {label} của thầy cô là {target} bài; bot mới ghi nhận {count} bài. "
+            "Thầy cô dán link bài đã chia sẻ vào nhóm của đơn vị nhé.")
+
+
+def party_week_nudge(count: int, target: int) -> str:
+    return (f"Nhắc nhẹ: tuần này thầy cô mới có {count} bài, chỉ tiêu của thầy cô là {target} bài mỗi tuần. "
+            "Thầy cô dán link bài đã chia sẻ vào nhóm của đơn vị nhé.")
+
+
+def party_admin_report(label: str, blocks: list[tuple[str, list[str]]]) -> str:
+    lines = [f"🔒 Đảng viên chưa đạt chỉ tiêu {label} (chỉ gửi riêng cho quản trị viên đơn vị):"]
+    for unit_name, names in blocks:
+        lines.append(f"{unit_name}: " + ", ".join(names))
+    return "\n".join(lines)
+
+
+# /dangvien, /bodangvien
+
+def party_list(unit_name: str, rows: list[tuple[int, str, bool]]) -> str:
+    lines = [f"Danh sách thầy cô của {unit_name} (☑ = đảng viên):"]
+    lines += [f"{n}. {'☑' if party else '☐'} {name}" for n, name, party in rows]
+    lines.append("Đánh dấu: /dangvien 3 7 — bỏ đánh dấu: /bodangvien 7")
+    return "\n".join(lines)
+
+
+PARTY_LIST_EMPTY = "Đơn vị chưa có thầy cô nào được bot ghi nhận."
+PARTY_UPDATED = "Đã cập nhật."
+
+
+def party_marked(names: list[str], on: bool) -> str:
+    verb = "Đã đánh dấu đảng viên" if on else "Đã bỏ đánh dấu đảng viên"
+    return f"{verb}: " + ", ".join(names) + "."
+
+
+def bad_numbers(bad: list[str], top: int) -> str:
+    return f"Không có số {', '.join(bad)} trong danh sách (1–{top}). Gửi /dangvien để xem lại danh sách."
+
+
+PARTY_HOW_IN_GROUP = "Để đánh dấu đảng viên, thầy cô hãy trả lời (reply) tin nhắn của người đó, hoặc nhắn riêng cho bot /dangvien."
+
+
+def party_how_private(link: str | None) -> str:
+    where = f"mở {link} và " if link else "nhắn riêng cho bot và "
+    return f"Để đánh dấu đảng viên mà không ai khác thấy, thầy cô hãy {where}gửi /dangvien."
+
+
+# /trang
+
+def pages_list(unit_name: str, urls: list[str]) -> str:
+    if not urls:
+        return (f"{unit_name} chưa đăng ký trang nào. Quản trị viên gửi /trang them <link trang> "
+                "để bài của trang được tính.")
+    return "\n".join([f"Trang của {unit_name}:"] + [f"• {u}" for u in urls])
+
+
+def page_added(url: str, unit_name: str) -> str:
+    return f"Đã đăng ký trang {url} cho {unit_name}: bài của trang này được tính là bài trên trang của đơn vị."
+
+
+def page_already(url: str) -> str:
+    return f"Trang {url} đã được đăng ký trước đó."
+
+
+def page_taken(url: str, other_unit: str) -> str:
+    return f"Trang {url} đã được đăng ký cho {other_unit}."
+
+
+def page_removed(url: str) -> str:
+    return f"Đã xóa trang {url} khỏi danh sách trang của đơn vị."
+
+
+def page_not_registered(url: str) -> str:
+    return f"Trang {url} chưa được đăng ký cho đơn vị này."
+
+
+PAGE_NEEDS_PAGE_URL = "Cần link của trang (fanpage, kênh), không phải link một bài viết: ví dụ /trang them https://www.facebook.com/thcskimboi"
+PAGE_USAGE = "Cú pháp: /trang them <link trang>, /trang xoa <link trang>, /trang canbo (trả lời tin nhắn của người đó hoặc @tên)."
+
+
+def officer_named(name: str, unit_name: str) -> str:
+    return f"Đã giao {name} làm cán bộ truyền thông của {unit_name}: bài gửi kèm #trang được tính là bài trên trang."
+
+
+NAME_SOMEONE = "Hãy trả lời (reply) tin nhắn của người đó, hoặc ghi @tên người dùng."
+
+
+def unknown_username(username: str) -> str:
+    return f"Bot chưa thấy ai có tên người dùng @{username} trong các nhóm của đơn vị."
+
+
+PAGE_POST_MARKED = "Đã tính là bài trên trang của đơn vị."
+PAGE_MARK_NOT_ALLOWED = "Chỉ quản trị viên hoặc cán bộ truyền thông của đơn vị mới gắn được #trang."
+
+
+# /nghi
+
+def leave_recorded(name: str, first: date, last: date) -> str:
+    return f"Đã ghi nhận {name} nghỉ từ {format_date(first)} đến hết {format_date(last)}: không tính chỉ tiêu trong thời gian này."
+
+
+LEAVE_USAGE = "Cú pháp: /nghi dd/mm (trả lời tin nhắn của người nghỉ) hoặc /nghi @tên dd/mm."
+
+
+def bad_date(arg: str) -> str:
+    return f"Không hiểu ngày \"{arg}\": hãy viết dd/mm hoặc dd/mm/yyyy."
+
+
+LEAVE_TOO_LONG = "Chỉ ghi nghỉ tối đa một năm kể từ hôm nay."
+
+
+def not_in_unit(unit_name: str) -> str:
+    return f"Người này không thuộc {unit_name} hoặc các đơn vị trực thuộc."

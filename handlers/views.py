@@ -1,0 +1,139 @@
+"""One subtree over one period, judged: the shared ground of /tinhhinh, /xephang, the weekly jobs
+and (later) the reports and the dashboard. A fixed number of queries (storage.tallies), then pure
+judgement (bot.domain.quotas) and ranking (bot.domain.ranking)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Config
+from bot.domain import texts_vi
+from bot.domain.quotas import PersonResult, Rules, Timeline, UnitFigures, build_timeline, judge, unit_figures
+from bot.domain.ranking import Ranked, name_key, rank_units
+from bot.domain.types import Mention, Period, Segment
+from storage.models import Unit
+from storage.tallies import GroupRow, PersonRow
+from storage.uow import UnitOfWork
+
+
+def rules_of(config: Config) -> Rules:
+    q = config.quotas
+    return Rules(q.staff_weekly, q.party_weekly, q.party_monthly)
+
+
+@dataclass
+class SubtreeView:
+    root: Unit | None
+    tl: Timeline
+    now: datetime
+    units: dict[int, Unit]
+    children: dict[int | None, list[int]]
+    people: dict[int, PersonRow]
+    results: dict[int, PersonResult]
+    own: dict[int, UnitFigures]  # a unit's own people and its own page posts
+    rollup: dict[int, UnitFigures]  # the people of its whole subtree, its own page posts
+    groups: dict[int, list[GroupRow]]  # active bound groups per unit
+    rules: Rules
+
+    @property
+    def holiday(self) -> bool:
+        return all(self.tl.holiday)
+
+    @property
+    def label(self) -> str:
+        p = self.tl.period
+        return texts_vi.period_label(p.kind.value, p.key, p.first_day, p.last_day)
+
+    def people_of(self, unit_id: int) -> list[PersonRow]:
+        return [p for p in self.people.values() if p.unit_id == unit_id]
+
+    def people_below(self, unit_id: int) -> list[PersonRow]:
+        prefix = self.units[unit_id].path
+        return [p for p in self.people.values() if self.units[p.unit_id].path.startswith(prefix)]
+
+    def laggards(self, unit_id: int) -> list[PersonRow]:
+        """Below the staff quota (the public rule, the same for everyone): fewest links first,
+        then by name. Party membership plays no part in who is listed or in what order."""
+        rows = [p for p in self.people_of(unit_id) if self.results[p.person_id].public_laggard]
+        return sorted(rows, key=lambda p: (self.results[p.person_id].links, name_key(p.name), p.person_id))
+
+    def party_shortfalls(self, unit_id: int) -> list[PersonRow]:
+        """Party members below a party quota: for private messages only."""
+        rows = [p for p in self.people_of(unit_id)
+                if p.party_member and self.results[p.person_id].party_met is False]
+        return sorted(rows, key=lambda p: name_key(p.name))
+
+    def is_behind(self, unit_id: int) -> bool:
+        fig = self.rollup[unit_id]
+        return fig.met < fig.expected or not fig.pages_met
+
+    def ranked_children(self, unit_id: int | None) -> list[Ranked[Unit]]:
+        rows = []
+        for child_id in self.children.get(unit_id, []):
+            fig = self.rollup[child_id]
+            rankable = bool(self.has_group_below(child_id))
+            rows.append((self.units[child_id], fig, rankable))
+        return rank_units(rows, name_of=lambda u: name_key(u.name))
+
+    def has_group_below(self, unit_id: int) -> bool:
+        prefix = self.units[unit_id].path
+        return any(self.units[u].path.startswith(prefix) for u, gs in self.groups.items() if gs)
+
+
+async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period: Period,
+                     now: datetime) -> SubtreeView:
+    rules = rules_of(config)
+    tl = build_timeline(period, config.bot.tz, config.calendar, rules.party_monthly)
+    snap = await uow.tallies.snapshot(root, tl)
+    units = {u.id: u for u in snap.units}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for u in snap.units:
+        if root is not None and u.id == root.id:
+            continue
+        children[u.parent_id if u.parent_id in units else None].append(u.id)
+    for ids in children.values():
+        ids.sort(key=lambda i: name_key(units[i].name))
+    results = {pid: judge(f, tl, rules, now) for pid, f in snap.facts.items()}
+    by_unit: dict[int, list[PersonResult]] = defaultdict(list)
+    party: set[int] = set()
+    known: dict[int, int] = defaultdict(int)
+    for pid, row in snap.people.items():
+        by_unit[row.unit_id].append(results[pid])
+        known[row.unit_id] += 1
+        if row.party_member:
+            party.add(pid)
+    weeks = tl.working_weeks
+    own: dict[int, UnitFigures] = {}
+    for uid, u in units.items():
+        unit_type = config.unit_types.get(u.type)
+        target = (unit_type.weekly_page_posts if unit_type else 0) * weeks
+        own[uid] = unit_figures(by_unit.get(uid, []), party, known=known.get(uid, 0),
+                                page_posts=snap.page_posts.get(uid, 0), page_target=target)
+    rollup: dict[int, UnitFigures] = {}
+    # Deepest first, so each unit adds its children's finished roll-ups.
+    for uid in sorted(units, key=lambda i: -units[i].depth):
+        fig = own[uid]
+        for child in children.get(uid, []):
+            fig = fig.plus_people(rollup[child])
+        rollup[uid] = fig
+    groups: dict[int, list[GroupRow]] = defaultdict(list)
+    for g in snap.groups:
+        groups[g.unit_id].append(g)
+    return SubtreeView(root, tl, now, units, children, snap.people, results, own, rollup, groups, rules)
+
+
+def mention_list(people: list[PersonRow], platform: str, limit: int = 30,
+                 *, mention: bool = True) -> list[Segment]:
+    """Names, at most ``limit``, then "và N người khác": mentions on the chat's own platform
+    (which notify without a username); plain names elsewhere."""
+    parts: list[Segment] = []
+    for i, person in enumerate(people[:limit]):
+        if i:
+            parts.append(", ")
+        account = person.account_on(platform) if mention else None
+        parts.append(Mention(account) if account is not None else person.name)
+    if len(people) > limit:
+        parts.append(texts_vi.and_more(len(people) - limit))
+    return parts
