@@ -44,6 +44,7 @@ class Context:
     instance: str
     chat_admin: bool = False  # the platform says the sender administers this chat
     bot_username: str | None = None  # for the t.me/<bot>?start= link to a private chat
+    chat_member_count: int | None = None  # the group's members as the platform counts them (admins' /tinhhinh)
     out: list[Outbound] = field(default_factory=list)
     # id(action) -> its claim; the actions stay alive in `out` until the outbox has them.
     claims: dict[int, Claim] = field(default_factory=dict)

@@ -184,11 +184,16 @@ class Dispatcher:
                 chat_admin = True  # only a group's administrators may post as the group itself
             else:
                 chat_admin = await self._is_chat_admin(link.messenger, msg)
+        # An admin's /tinhhinh shows the group's own member count beside the headcount (SPEC §3.4).
+        member_count = None
+        if chat_admin and spec is not None and spec.name == "tinhhinh" and link is not None:
+            member_count = await self._chat_member_count(link.messenger, msg.chat)
         ctx_holder: list[Context] = []
 
         async def work(uow) -> None:
             ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin,
-                          bot_username=link.bot_username if link is not None else None)
+                          bot_username=link.bot_username if link is not None else None,
+                          chat_member_count=member_count)
             ctx_holder[:] = [ctx]
             await members.register_sender(ctx)
             if msg.chat.is_group and await admin.withhold_admin_code(ctx):
@@ -257,6 +262,18 @@ class Dispatcher:
         except Exception:
             logger.warning("could not fetch the administrators of %s", msg.chat.key, exc_info=True)
             return False
+
+    async def _chat_member_count(self, messenger: Messenger, chat: ChatRef) -> int | None:
+        """The platform's member count less the bot itself; None when it cannot tell."""
+        counter = getattr(messenger, "chat_member_count", None)
+        if counter is None:
+            return None
+        try:
+            count = await asyncio.wait_for(counter(chat), 5.0)
+        except Exception:
+            logger.warning("could not count the members of %s", chat.key, exc_info=True)
+            return None
+        return max(count - 1, 0) if count is not None else None
 
     async def _in_transaction(self, work, *, describe: str, attempts: int = 3) -> None:
         """Run ``work`` in a fresh unit of work, retrying what a concurrent writer can cause."""

@@ -33,7 +33,7 @@ def _period(ctx: Context, args: tuple[str, ...], allowed: tuple[str, ...]) -> Pe
     return period
 
 
-def unit_lines(view: SubtreeView, unit: Unit) -> list[str]:
+def unit_lines(view: SubtreeView, unit: Unit, chat_members: int | None = None) -> list[str]:
     """The unit's own figures (page posts against its own type's target; its people)."""
     fig = view.rollup[unit.id]
     lines = [texts_vi.status_head(unit.name, view.label)]
@@ -48,7 +48,8 @@ def unit_lines(view: SubtreeView, unit: Unit) -> list[str]:
         if view.rules.staff_weekly > 0:
             lines.append(texts_vi.met_line(fig.met, fig.expected))
     if unit.staff:
-        lines.append(texts_vi.joined_line(fig.known, unit.staff))
+        # The headcount is the unit's own staff: set against its own people, not its subtree's.
+        lines.append(texts_vi.joined_line(view.own[unit.id].known, unit.staff, chat_members))
     return lines
 
 
@@ -84,7 +85,8 @@ async def cmd_tinhhinh(ctx: Context, args: tuple[str, ...]) -> None:
     in_group = ctx.msg.chat.is_group
     community = in_group and ctx.group is not None and ctx.group.community
     admin = await is_admin_of(ctx, unit)
-    parts: list[Segment] = ["\n".join(unit_lines(view, unit))]
+    members = ctx.chat_member_count if admin and in_group and ctx.group and ctx.group.unit_id == unit.id else None
+    parts: list[Segment] = ["\n".join(unit_lines(view, unit, members))]
     fig = view.rollup[unit.id]
     if not view.holiday and fig.party_expected:
         parts.append("\n" + texts_vi.party_line(fig.party_met, fig.party_expected))

@@ -27,8 +27,11 @@ def help_text(staff_weekly: int, max_links: int) -> str:
         "",
         "Các lệnh:",
         "/toi — kết quả của tôi tuần này, tháng này",
+        "/tinhhinh — tình hình của đơn vị tuần này (/tinhhinh thang: tháng này)",
+        "/xephang — bảng xếp hạng (tuan, thang, hocky, namhoc)",
         "/huy — trả lời (reply) một tin nhắn để rút lại các liên kết trong đó",
         "/dangky <mã tham gia> — trong nhóm: quản trị viên gắn nhóm với đơn vị; nhắn riêng: chọn đơn vị của mình",
+        "Quản trị viên: /trang them <link trang>, /trang canbo, /dangvien (nhắn riêng), /nghi dd/mm, /nhacnho",
         "/huongdan — xem lại hướng dẫn này",
         f"(Mỗi tin nhắn tính tối đa {max_links} liên kết.)",
     ])

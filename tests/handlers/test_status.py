@@ -209,3 +209,18 @@ async def test_nghi_exempts_until_the_day_and_only_admins_may(harness):
     harness.advance(days=-14)
     await harness.send(g, principal, "/tinhhinh")
     assert "Cúc" not in harness.messenger.texts()[-1]
+
+
+async def test_status_shows_people_known_against_the_headcount_and_the_groups_count_to_admins(harness):
+    g, principal, teachers = await school(harness)
+    async with harness.storage.uow() as uow:
+        (await uow.units.by_code("THCS-KIMBOI")).staff = 45
+
+    async def member_count(chat):
+        return 49  # the bot itself is one of them
+
+    harness.messenger.chat_member_count = member_count
+    await harness.send(g, principal, "/tinhhinh")
+    assert "Đã tham gia: 4/45 (theo biên chế); nhóm có 48 thành viên" in harness.messenger.texts()[-1].splitlines()
+    await harness.send(g, teachers[0], "/tinhhinh")
+    assert "Đã tham gia: 4/45 (theo biên chế)" in harness.messenger.texts()[-1].splitlines()
