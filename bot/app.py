@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config
 from bot.domain import texts_vi
+from bot.domain.types import Clock
 from bot.platforms.console import BOT_USERNAME as CONSOLE_BOT_USERNAME
 from bot.platforms.console import ConsoleMessenger, ConsoleSession, SimulatedClock, run_lines
+from bot.scheduler import Scheduler
 from bot.unitfile import read_demo_units
 from bot.web import WEBHOOK_PATH, build_app, serve
 from handlers.dispatch import Dispatcher
+from handlers.jobs import Jobs
 from handlers.units import import_units
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import migrate
@@ -84,7 +87,8 @@ async def run_console(config: Config, *, demo: bool, stdin: TextIO | None = None
                 print(line, file=stdout, flush=True)
 
             dispatcher = Dispatcher(storage.uow, config, clock, instance="console")
-            session = ConsoleSession(dispatcher, clock, write, first.code)
+            # No scheduler and no sweeper: the console runs a job only on `:run` (SPEC §4.3).
+            session = ConsoleSession(dispatcher, clock, write, first.code, jobs=Jobs(dispatcher))
             dispatcher.attach(ConsoleMessenger(session), inline=True, bot_username=CONSOLE_BOT_USERNAME)
             await session.start()
             interactive = stdin.isatty()
@@ -138,7 +142,8 @@ class TelegramApp:
     queued replies drain, then the platform and the database close.
     """
 
-    def __init__(self, config: Config, storage: Storage, *, poll_timeout: int = 50, retry_delay: float = 5.0):
+    def __init__(self, config: Config, storage: Storage, *, poll_timeout: int = 50, retry_delay: float = 5.0,
+                 clock: Clock | None = None, instance: str | None = None):
         from bot.logs import register_secret
         from bot.platforms.telegram import TelegramPlatform
 
@@ -147,7 +152,7 @@ class TelegramApp:
         register_secret(config.telegram.secret)
         self.config = config
         self.storage = storage
-        self.dispatcher = Dispatcher(storage.uow, config, SystemClock(), instance=instance_name())
+        self.dispatcher = Dispatcher(storage.uow, config, clock or SystemClock(), instance=instance or instance_name())
         tg = config.telegram
         self.platform = TelegramPlatform(
             token=tg.token, base_url=tg.base_url, core=self.dispatcher, menu=self.dispatcher.command_menu(),
@@ -155,6 +160,8 @@ class TelegramApp:
             poll_timeout=poll_timeout, retry_delay=retry_delay,
         )
         self.outbox = self.dispatcher.attach(self.platform.messenger)
+        self.jobs = Jobs(self.dispatcher)
+        self.scheduler: Scheduler | None = None
         self._runner = None
         self._tasks: list[asyncio.Task] = []
 
@@ -168,6 +175,9 @@ class TelegramApp:
             )
         else:
             self._tasks.append(asyncio.create_task(self.platform.poll(), name="telegram-poll"))
+        # Last: the outbox can send now. Start-up makes up what was missed while down (SPEC §3.3).
+        self.scheduler = Scheduler(self.jobs, self.dispatcher.clock)
+        await self.scheduler.start()
 
     async def run_until(self, stop: asyncio.Event) -> None:
         waiter = asyncio.create_task(stop.wait())
@@ -178,6 +188,8 @@ class TelegramApp:
                 raise task.exception()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()  # no new sends; claims left unsent are swept after a restart
         self.platform.request_stop()
         for task in self._tasks:
             task.cancel()

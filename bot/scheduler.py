@@ -8,6 +8,7 @@ downtime and the grace period live in ``handlers.jobs``, as functions of the tim
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import tzinfo
 
@@ -48,17 +49,17 @@ class Scheduler:
         # A trigger that fires late (a busy loop, a suspended machine) still calls run_due, which
         # applies the grace period itself; coalesce: several missed fire times make one call.
         grace = max(1, int(config.schedule.grace_hours * 3600))
-        self.aps = AsyncIOScheduler(timezone=self.tz, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": grace,
-        })
+        self.aps = AsyncIOScheduler(timezone=self.tz)
         for kind in SCHEDULED:
             spec = jobs.schedule_of(kind)
             if spec is None:
                 logger.info("schedule: %s is off", kind)
                 continue
-            self.aps.add_job(self.run_job, cron_trigger(spec, self.tz), args=[kind], id=kind, name=kind)
+            self.aps.add_job(self.run_job, cron_trigger(spec, self.tz), args=[kind], id=kind, name=kind,
+                             coalesce=True, max_instances=1, misfire_grace_time=grace)
         self.aps.add_job(self.sweep, IntervalTrigger(seconds=sweep_every, timezone=self.tz), id="sweeper",
-                         name="sweeper", misfire_grace_time=max(1, int(sweep_every)))
+                         name="sweeper", coalesce=True, max_instances=1,
+                         misfire_grace_time=max(1, int(sweep_every)))
 
     async def start(self, *, catch_up: bool = True) -> None:
         """Start triggering; then make up what was missed while the bot was down (SPEC §3.3)."""
@@ -72,6 +73,7 @@ class Scheduler:
     async def stop(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
 
     async def run_job(self, kind: str) -> None:
         """What a cron trigger calls: run the job if due, as of the injected clock."""

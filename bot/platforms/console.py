@@ -11,8 +11,9 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
-from typing import Awaitable, Callable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
+from bot.domain import texts_vi
 from bot.domain.types import (
     ChatKind,
     ChatRef,
@@ -91,6 +92,17 @@ class Core(Protocol):
     async def bind_group(self, chat: ChatRef, unit_code: str, now: datetime) -> bool: ...
 
 
+class JobRunner(Protocol):
+    """The scheduled jobs (handlers.jobs.Jobs, given by bot.app): ``:run`` fires one of them."""
+
+    async def run_now(self, kind: str, now: datetime) -> Any: ...
+
+
+# The jobs `:run` knows (SPEC §4.3), and why another word is refused.
+RUNNABLE_JOBS = ("reminder", "leaderboard", "monthly")
+WHY_RUN_SYNTAX = "viết :run reminder, :run leaderboard hoặc :run monthly"
+
+
 class SimulatedClock:
     """The console's clock: real time until ``:time`` pins it (local time of the config's zone)."""
 
@@ -150,8 +162,10 @@ class ConsoleMessenger:
 class ConsoleSession:
     """The simulation's state and its line interpreter."""
 
-    def __init__(self, core: Core, clock: SimulatedClock, write: Callable[[str], None], default_unit: str) -> None:
+    def __init__(self, core: Core, clock: SimulatedClock, write: Callable[[str], None], default_unit: str,
+                 *, jobs: JobRunner | None = None) -> None:
         self.core = core
+        self.jobs = jobs
         self.clock = clock
         self.write = write
         self.member = DEFAULT_MEMBER
@@ -168,7 +182,8 @@ class ConsoleSession:
     # --- output helpers --------------------------------------------------------------------------
 
     def chat_prefix(self, chat: ChatRef) -> str:
-        if chat == self.chat:
+        # By identity, not title: a job composes its chats from the stored groups.
+        if chat.key == self.chat.key:
             return ""
         if chat.is_group:
             return f"[{chat.chat_id}] "
@@ -242,6 +257,7 @@ class ConsoleSession:
             ":reply": self._reply,
             ":edit": self._edit,
             ":time": self._time,
+            ":run": self._run_job,
         }.get(word.lower())
         result = await handler(rest) if handler is not None else WHY_UNKNOWN_DIRECTIVE
         if result is False:
@@ -318,6 +334,16 @@ class ConsoleSession:
             text=text.strip(),
             edited=True,
         ))
+        return None
+
+    async def _run_job(self, rest: str) -> str | None:
+        """Fire a scheduled job now, at the simulated clock, exactly as its trigger would; the
+        outbox is inline, so every message it causes is printed before the next line is read."""
+        kind = rest.lower()
+        if kind not in RUNNABLE_JOBS or self.jobs is None:
+            return WHY_RUN_SYNTAX
+        run = await self.jobs.run_now(kind, self.clock.now())
+        self.say(texts_vi.console_run_summary(kind, run.outcome, run.claimed))
         return None
 
     async def _time(self, rest: str) -> str | None:
