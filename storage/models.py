@@ -245,6 +245,10 @@ class Submission(Base):
     withdrawn_reason: Mapped[str | None] = mapped_column(String(16))
 
 
+# The sweeper reads only claims still held (their lease may have expired) or released for a retry.
+OPEN_CLAIM = "status IN ('claimed', 'released')"
+
+
 class SentMessage(Base):
     """The scheduled-send log: one row per (chat, kind, period), claimed before the send.
 
@@ -258,9 +262,10 @@ class SentMessage(Base):
     __tablename__ = "sent_messages"
     __table_args__ = (
         UniqueConstraint("chat_platform", "chat_id", "kind", "period"),
-        # The sweeper's question, "which claims have outlived their lease?", reads only these.
+        # The sweeper's questions ("which claims outlived their lease?", "which may be retried?")
+        # read only these rows, never the whole history of sends.
         Index("ix_sent_messages_open_lease", "lease_until",
-              sqlite_where=text("status = 'claimed'"), postgresql_where=text("status = 'claimed'")),
+              sqlite_where=text(OPEN_CLAIM), postgresql_where=text(OPEN_CLAIM)),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -22,7 +22,8 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-_OPEN = "status = 'claimed'"
+# Claims the sweeper may act on: held (their lease may expire) or released for a retry.
+_OPEN = "status IN ('claimed', 'released')"
 
 
 def upgrade() -> None:
