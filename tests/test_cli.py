@@ -63,8 +63,8 @@ def test_console_demo_script(tmp_path):
         "bot> Tuần này (23/11–29/11/2026): 1 bài — đã đạt ✅.",
         "bot> Tháng 11/2026: 1 bài.",
         "bot> 🔥 1 tuần liên tiếp đạt chỉ tiêu.",
-        "console> không hiểu: :khongco",
-        "console> không hiểu: :edit 99 x",
+        "console> không hiểu: :khongco — các lệnh điều khiển: :as, :admin, :group, :private, :reply, :edit, :time, :run",
+        "console> không hiểu: :edit 99 x — không có tin nhắn #99 trong lần chạy này",
     ]
     # The same script gives the same output every time (a fresh demo database each start).
     assert run("console", cwd=tmp_path, stdin=DEMO).stdout == result.stdout
@@ -78,8 +78,8 @@ def test_console_group_and_dangky_private(tmp_path):
     result = run("console", cwd=tmp_path, stdin=script)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        "console> không hiểu: :group KHONG-CO",
-        f"console> không hiểu: :as {long_name.strip()}",
+        "console> không hiểu: :group KHONG-CO — không có đơn vị mã KHONG-CO",
+        f"console> không hiểu: :as {long_name.strip()} — tên dài quá 64 ký tự",
         "bot> [👍 on #1]",
         "bot> Bot không hiểu lệnh /lenhla. Gõ /huongdan để xem các lệnh.",
     ]
