@@ -146,6 +146,7 @@ class TelegramApp:
                  clock: Clock | None = None, instance: str | None = None):
         from bot.logs import register_secret
         from bot.platforms.telegram import TelegramPlatform
+        from handlers.dispatch import DatabaseUnavailable
 
         # Before the first request: httpx and PTB put the token in URLs and error texts.
         register_secret(config.telegram.token)
@@ -157,6 +158,7 @@ class TelegramApp:
         self.platform = TelegramPlatform(
             token=tg.token, base_url=tg.base_url, core=self.dispatcher, menu=self.dispatcher.command_menu(),
             mode=tg.mode, webhook_url=f"{config.web.public_url.rstrip('/')}{WEBHOOK_PATH}", secret=tg.secret,
+            retry_later=(DatabaseUnavailable,),  # only an absent database holds an update back
             poll_timeout=poll_timeout, retry_delay=retry_delay,
         )
         self.outbox = self.dispatcher.attach(self.platform.messenger)

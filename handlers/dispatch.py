@@ -256,8 +256,8 @@ class Dispatcher:
         if msg.sender is None:
             return False
         try:
-            # The adapter bounds its own reads; this bounds any adapter, since every chat's
-            # updates wait behind this one (on timeout: admins by code and super-admins only).
+            # The adapter bounds this read (Telegram: a few seconds, then the last known list);
+            # on failure only admins by code and super-admins count.
             return msg.sender.user_id in await messenger.chat_admin_ids(msg.chat)
         except Exception:
             logger.warning("could not fetch the administrators of %s", msg.chat.key, exc_info=True)

@@ -214,6 +214,10 @@ class Messenger(Protocol):
     async def chat_admin_ids(self, chat: ChatRef) -> frozenset[str]:
         """User ids of the chat's administrators, from the platform (cached by the adapter)."""
 
+    async def chat_member_count(self, chat: ChatRef) -> int | None:
+        """How many members the platform counts in the chat, bots included (the caller subtracts
+        the bots it knows); None when the platform cannot tell in time. Cached, bounded in time."""
+
 
 class PlatformRefused(Exception):
     """The platform refuses to work with us (a wrong or revoked token, another instance polling):

@@ -1,10 +1,14 @@
 """Telegram through python-telegram-bot 22: Update -> neutral events; neutral actions -> Bot API.
 
-Two promises shape this module (SPEC §3.6):
+Three promises shape this module (SPEC §3.6):
 - an update is confirmed to Telegram (the next getUpdates offset, or the webhook's 2xx) only after
   the dispatcher has committed it, so our own loop drives getUpdates — PTB's Updater confirms a
-  batch as soon as it fetches it;
-- every call leaves through PTB's AIORateLimiter with retries, so a 429 is waited out, not dropped.
+  batch as soon as it fetches it. Only an unavailable database holds confirmation back: an update
+  that cannot be read or whose handling hits a bug is logged and confirmed, or it would come back
+  forever and block every chat behind it;
+- every send leaves through PTB's AIORateLimiter with retries, so a 429 is waited out, not dropped;
+- reads (administrators, member counts) skip the send limiter and are bounded in time, because the
+  inbound loop waits for them: one busy group must never stall ingestion for everyone.
 Nothing Telegram-specific goes further than this file.
 """
 
@@ -15,9 +19,11 @@ import html
 import logging
 import time
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Generic, Iterable, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from telegram import (
     Bot,
@@ -46,6 +52,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.domain import texts_vi
 from bot.domain.types import (
@@ -77,8 +84,14 @@ logger = logging.getLogger(__name__)
 PLATFORM = "telegram"
 # Every kind of update the bot uses; chat_member must be asked for by name (SPEC §3.6).
 ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member", "chat_member")
-# How long a chat's administrator list is trusted before it is fetched again.
+# How long a chat's administrator list (and member count) is trusted before it is fetched again.
 ADMIN_CACHE_SECONDS = 300.0
+# How long the inbound loop waits for a read such as getChatAdministrators before it goes on
+# without the answer (the last known one, or the admins known by code).
+READ_TIMEOUT_SECONDS = 3.0
+# After a read failed, the same read in that chat is not tried again for this long, so a chat whose
+# reads hang costs the loop one timeout, not one per command.
+READ_BACKOFF_SECONDS = 30.0
 # A 429 is waited out this many times before a send is given up as transient (and retried later).
 MAX_RETRIES = 8
 PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
@@ -239,9 +252,64 @@ def render_html(parts: Iterable[Segment]) -> str:
     return "".join(out)
 
 
+def _utf16(text: str) -> int:
+    """Telegram measures text in UTF-16 code units: an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _width(part: Segment) -> int:
+    return _utf16(part.user.display_name if isinstance(part, Mention) else part)
+
+
+def _fit(text: str, room: int) -> int:
+    """How many characters of ``text`` fit in ``room`` UTF-16 units: at the last space that
+    fits when there is one (a word is not cut in two), else as many as fit."""
+    used = 0
+    end = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > room:
+            break
+        end = i + 1
+    if end < len(text):
+        space = text.rfind(" ", 0, end)
+        if space > 0:
+            return space + 1
+    return end
+
+
+def _cut_line(line: list[Segment], limit: int) -> list[list[Segment]]:
+    """An over-long line in pieces of at most ``limit`` units; a mention is never cut."""
+    pieces: list[list[Segment]] = [[]]
+    size = 0
+    for part in line:
+        if isinstance(part, Mention):
+            if size and size + _width(part) > limit:
+                pieces.append([])
+                size = 0
+            pieces[-1].append(part)
+            size += _width(part)
+            continue
+        text = part
+        while text:
+            room = limit - size
+            n = _fit(text, room) if room > 0 else 0
+            if n == 0 and size == 0:
+                n = 1  # a single character wider than the whole limit: nothing else can be done
+            if n:
+                pieces[-1].append(text[:n])
+                size += _utf16(text[:n])
+                text = text[n:]
+            if text:
+                pieces.append([])
+                size = 0
+    return [p for p in pieces if p]
+
+
 def split_parts(parts: tuple[Segment, ...], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[tuple[Segment, ...]]:
-    """Cut a long message into messages of at most ``limit`` visible characters, at line breaks
-    where possible (a single over-long line is cut where it must be)."""
+    """Cut a long message into messages of at most ``limit`` visible characters (UTF-16 units,
+    as Telegram counts them), at line breaks; a single over-long line is cut between words, and a
+    mention is never cut, so every name in a long reminder still notifies its person."""
     lines: list[list[Segment]] = [[]]
     for part in parts:
         if isinstance(part, Mention):
@@ -254,20 +322,17 @@ def split_parts(parts: tuple[Segment, ...], limit: int = MessageLimit.MAX_TEXT_L
             if piece:
                 lines[-1].append(piece)
 
-    def width(line: list[Segment]) -> int:
-        return sum(len(p) if isinstance(p, str) else len(p.user.display_name) for p in line)
-
     chunks: list[list[Segment]] = []
     current: list[Segment] = []
     size = 0
     for line in lines:
-        w = width(line)
-        if w > limit:  # cut an over-long line into pieces of plain text
-            flat = "".join(p if isinstance(p, str) else p.user.display_name for p in line)
-            for start in range(0, len(flat), limit):
-                if current:
-                    chunks.append(current)
-                current, size = [flat[start:start + limit]], len(flat[start:start + limit])
+        w = sum(_width(p) for p in line)
+        if w > limit:
+            if current:
+                chunks.append(current)
+            *whole, current = _cut_line(line, limit)
+            chunks.extend(whole)
+            size = sum(_width(p) for p in current)
             continue
         extra = w + (1 if current else 0)
         if current and size + extra > limit:
@@ -283,28 +348,116 @@ def split_parts(parts: tuple[Segment, ...], limit: int = MessageLimit.MAX_TEXT_L
     return [tuple(c) for c in chunks]
 
 
+class SendRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter, for sends only.
+
+    AIORateLimiter puts every call that names a ``chat_id`` through that chat's 20-a-minute bucket
+    and stops every call while a 429 is waited out. Those limits are Telegram's limits on
+    *messages*; reads (getChatAdministrators, getChatMemberCount, getChat…) are not counted by
+    Telegram, and the inbound loop waits for some of them. Every Bot API read starts with ``get``
+    (getUpdates already bypasses the limiter in PTB's ExtBot).
+    """
+
+    __slots__ = ()
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if endpoint.startswith("get"):
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+class ReadUnavailable(Exception):
+    """A platform read failed or took too long, and nothing older is known to answer with."""
+
+
+T = TypeVar("T")
+
+
+class _BoundedReads(Generic[T]):
+    """One kind of read per chat: cached for ``ttl``; bounded by ``timeout``; after a failure the
+    last known answer (however old) is used, and the read is not tried again for ``backoff``."""
+
+    def __init__(self, what: str, *, ttl: float, timeout: float, backoff: float,
+                 monotonic: Callable[[], float]) -> None:
+        self.what = what
+        self.ttl = ttl
+        self.timeout = timeout
+        self.backoff = backoff
+        self._monotonic = monotonic
+        self._known: dict[str, tuple[float, T]] = {}  # chat -> (when fetched, answer)
+        self._down_until: dict[str, float] = {}
+
+    async def get(self, chat_id: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        now = self._monotonic()
+        known = self._known.get(chat_id)
+        if known is not None and known[0] + self.ttl > now:
+            return known[1]
+        if self._down_until.get(chat_id, 0.0) > now:
+            if known is not None:
+                return known[1]
+            raise ReadUnavailable(f"{self.what} of {chat_id}: failed recently, not asked again yet")
+        try:
+            value = await asyncio.wait_for(fetch(), self.timeout)
+        except (TelegramError, asyncio.TimeoutError) as exc:
+            reason = "no answer within %.1f s" % self.timeout if isinstance(exc, asyncio.TimeoutError) \
+                else f"{type(exc).__name__}: {exc.message}"
+            self._down_until[chat_id] = self._monotonic() + self.backoff
+            if known is not None:
+                logger.warning("telegram: %s of %s failed (%s); using the last known answer", self.what,
+                               chat_id, reason)
+                return known[1]
+            logger.warning("telegram: %s of %s failed (%s); going on without it", self.what, chat_id, reason)
+            raise ReadUnavailable(f"{self.what} of {chat_id}: {reason}") from None
+        self._known[chat_id] = (self._monotonic(), value)
+        self._down_until.pop(chat_id, None)
+        return value
+
+
 class TelegramMessenger:
-    """Carries neutral actions out through the Bot API; caches chat administrators."""
+    """Carries neutral actions out through the Bot API; reads chat facts, cached and bounded."""
 
     platform = PLATFORM
 
     def __init__(self, bot: Bot, *, admin_ttl: float = ADMIN_CACHE_SECONDS,
+                 read_timeout: float = READ_TIMEOUT_SECONDS, read_backoff: float = READ_BACKOFF_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.bot = bot
-        self.admin_ttl = admin_ttl
-        self._monotonic = monotonic
-        self._admins: dict[str, tuple[float, frozenset[str]]] = {}
+        self._admins: _BoundedReads[frozenset[str]] = _BoundedReads(
+            "getChatAdministrators", ttl=admin_ttl, timeout=read_timeout, backoff=read_backoff, monotonic=monotonic)
+        self._member_counts: _BoundedReads[int] = _BoundedReads(
+            "getChatMemberCount", ttl=admin_ttl, timeout=read_timeout, backoff=read_backoff, monotonic=monotonic)
+
+    def set_read_limits(self, *, timeout: float | None = None, ttl: float | None = None,
+                        backoff: float | None = None) -> None:
+        """Tune the reads' bounds (tests make them short)."""
+        for reads in (self._admins, self._member_counts):
+            reads.timeout = reads.timeout if timeout is None else timeout
+            reads.ttl = reads.ttl if ttl is None else ttl
+            reads.backoff = reads.backoff if backoff is None else backoff
 
     async def chat_admin_ids(self, chat: ChatRef) -> frozenset[str]:
+        """Raises ReadUnavailable when Telegram did not answer in time and nothing is known."""
         if not chat.is_group:
             return frozenset()
-        cached = self._admins.get(chat.chat_id)
-        if cached is not None and cached[0] > self._monotonic():
-            return cached[1]
-        admins = await self.bot.get_chat_administrators(int(chat.chat_id))
-        ids = frozenset(str(m.user.id) for m in admins)
-        self._admins[chat.chat_id] = (self._monotonic() + self.admin_ttl, ids)
-        return ids
+
+        async def fetch() -> frozenset[str]:
+            admins = await self.bot.get_chat_administrators(int(chat.chat_id))
+            return frozenset(str(m.user.id) for m in admins)
+
+        return await self._admins.get(chat.chat_id, fetch)
+
+    async def chat_member_count(self, chat: ChatRef) -> int | None:
+        """Telegram's member count (bots included: the caller subtracts those it knows), or None
+        when it cannot be had in time."""
+
+        async def fetch() -> int:
+            return await self.bot.get_chat_member_count(int(chat.chat_id))
+
+        try:
+            return await self._member_counts.get(chat.chat_id, fetch)
+        except Exception:  # noqa: BLE001 - a figure in a report is not worth failing a command for
+            logger.debug("telegram: no member count for %s", chat.chat_id, exc_info=True)
+            return None
 
     async def deliver(self, action: Outbound) -> Delivery:
         try:
@@ -358,6 +511,33 @@ class TelegramMessenger:
         raise TypeError(f"unknown action {type(action).__name__}")
 
 
+def _shown_url(url: str, token: str) -> str:
+    """The base URL as it may be shown to the operator: no token, no password."""
+    if token:
+        url = url.replace(token, "<token>")
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            url = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    except ValueError:
+        pass
+    return url
+
+
+def _unreachable_reason(exc: NetworkError) -> str:
+    """What went wrong, in the operator's words, from PTB's wrapping of the httpx error."""
+    text = str(exc.message).lower()
+    if isinstance(exc, TimedOut) or "timeout" in text:
+        return texts_vi.UNREACHABLE_TIMEOUT
+    if any(hint in text for hint in ("name or service", "nodename", "name resolution", "getaddrinfo",
+                                     "no address associated")):
+        return texts_vi.UNREACHABLE_NO_HOST
+    if "connect" in text or "refused" in text:
+        return texts_vi.UNREACHABLE_REFUSED
+    return texts_vi.UNREACHABLE_OTHER
+
+
 def _failure(exc: TelegramError) -> Delivery:
     """Forbidden (removed, blocked) and BadRequest are final; the rest may succeed later."""
     if isinstance(exc, (Forbidden, BadRequest, InvalidToken)):
@@ -372,9 +552,15 @@ class TelegramPlatform:
     """Owns the PTB Application; feeds updates to the core and confirms them after commit."""
 
     def __init__(self, *, token: str, base_url: str, core: Core, menu: list[tuple[str, str]],
+                 retry_later: tuple[type[BaseException], ...],
                  mode: str = "polling", webhook_url: str | None = None, secret: str = "",
                  poll_timeout: int = 50, retry_delay: float = 5.0) -> None:
+        """``retry_later``: the exceptions from ``core.handle`` that mean "not now" (the database
+        is unavailable), after which the update is not confirmed and comes again; any other
+        exception is a bug, logged, and the update confirmed."""
         self.core = core
+        self.retry_later = retry_later
+        self.shown_base_url = _shown_url(base_url, token)
         self.menu = menu
         self.mode = mode
         self.webhook_url = webhook_url
@@ -387,7 +573,7 @@ class TelegramPlatform:
             .token(token)
             .base_url(base_url)
             .base_file_url(base_file_url)
-            .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+            .rate_limiter(SendRateLimiter(max_retries=MAX_RETRIES))
             .updater(None)  # we confirm updates ourselves, after the commit
             .job_queue(None)  # scheduling is ours (bot.scheduler), with an injected clock
             .get_updates_read_timeout(poll_timeout + 10)
@@ -411,6 +597,12 @@ class TelegramPlatform:
         except InvalidToken:
             # PTB's message quotes the token itself: replace it, and drop the chain.
             raise PlatformRefused(texts_vi.TOKEN_REFUSED) from None
+        except NetworkError as exc:
+            if isinstance(exc, BadRequest):  # PTB files "Bad Request" under network errors
+                raise
+            # Nothing answered at base_url (refused, no such host, no answer in time): the
+            # operator must fix the address or the network, so say which and stop.
+            raise PlatformRefused(texts_vi.telegram_unreachable(self.shown_base_url, _unreachable_reason(exc))) from None
 
     async def _start(self) -> BotIdentity:
         await self.application.initialize()
@@ -444,7 +636,8 @@ class TelegramPlatform:
         await self.application.shutdown()
 
     async def process(self, update: Update) -> bool:
-        """Handle one update; True once it is committed (then it may be confirmed)."""
+        """Handle one update; False only when it must come again (the database was away),
+        True once it is committed or known never to succeed (then it may be confirmed)."""
         await self.application.process_update(update)
         failure = self._failures.pop(update.update_id, None)
         if failure is not None:
@@ -454,16 +647,34 @@ class TelegramPlatform:
         return True
 
     async def process_json(self, data: dict[str, Any]) -> bool:
-        return await self.process(Update.de_json(data, self.bot))
+        """The webhook's update: True -> 200 (done, or a bug that retrying cannot fix),
+        False -> 5xx so that Telegram sends it again later."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:  # noqa: BLE001 - a body PTB cannot read will not read better next time
+            logger.exception("telegram: webhook update %s could not be read; confirmed without handling",
+                             data.get("update_id"))
+            return True
+        return await self.process(update)
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB calls this for every update; failures are kept so the update is not confirmed."""
+        """PTB calls this for every update. Only ``retry_later`` failures are kept (the update is
+        then not confirmed); a bug is logged and the update confirmed, never retried forever."""
         assert self.identity is not None
         try:
-            for event in translate(update, self.identity):
+            events = translate(update, self.identity)
+        except Exception:  # noqa: BLE001
+            logger.exception("telegram: update %s could not be translated; confirmed without handling",
+                             update.update_id)
+            return
+        try:
+            for event in events:
                 await self.core.handle(event)
-        except Exception as exc:  # noqa: BLE001 - recorded, logged and retried by redelivery
+        except self.retry_later as exc:
             self._failures[update.update_id] = exc
+        except Exception:  # noqa: BLE001
+            logger.exception("telegram: handling update %s failed; confirmed so that it does not come back",
+                             update.update_id)
 
     async def poll(self) -> None:
         """The getUpdates loop: fetch, handle in order, confirm only what was committed."""
@@ -479,13 +690,46 @@ class TelegramPlatform:
                 logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
                 await self._pause()
                 continue
+            except TelegramError:
+                raise
+            except Exception:  # noqa: BLE001 - PTB could not read the batch: read it update by update
+                try:
+                    updates = await self._read_batch_leniently()
+                except TelegramError as exc:
+                    logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
+                    await self._pause()
+                    continue
             for update in updates:
                 if self._stopping.is_set():
                     return
+                if isinstance(update, int):  # unreadable: logged, and confirmed so it does not return
+                    self._offset = update + 1
+                    continue
                 if not await self.process(update):
                     await self._pause()
                     break  # the next getUpdates brings it (and what follows) again
                 self._offset = update.update_id + 1
+
+    async def _read_batch_leniently(self) -> list[Update | int]:
+        """The pending batch as raw JSON, each update parsed on its own; an update PTB cannot
+        parse stands as its bare ``update_id``, so the loop confirms it and goes on."""
+        params: dict[str, Any] = {"timeout": 0, "allowed_updates": list(ALLOWED_UPDATES)}
+        if self._offset is not None:
+            params["offset"] = self._offset
+        with warnings.catch_warnings():
+            # PTB suggests get_updates, which is what could not parse this batch.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await self.bot.do_api_request("getUpdates", api_kwargs=params)
+        batch: list[Update | int] = []
+        for data in raw if isinstance(raw, list) else []:
+            try:
+                batch.append(Update.de_json(data, self.bot))
+            except Exception:  # noqa: BLE001
+                update_id = data.get("update_id") if isinstance(data, dict) else None
+                logger.exception("telegram: update %s could not be read; confirmed without handling", update_id)
+                if isinstance(update_id, int):
+                    batch.append(update_id)
+        return batch
 
     async def _pause(self) -> None:
         try:

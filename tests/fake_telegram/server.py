@@ -258,6 +258,7 @@ class ChatState:
     reactions: dict[int, list[JSON]] = field(default_factory=dict)
     last_message_id: int = 0
     migrated_to: int | None = None
+    member_count: int | None = None
 
     @property
     def id(self) -> int:
@@ -275,6 +276,15 @@ class _StoredFile:
     content: bytes
     mime_type: str
     file_path: str
+
+
+@dataclass
+class _Hold:
+    """Calls of ``method`` (for ``chat_id``, or any) wait until ``released`` is set."""
+
+    method: str
+    chat_id: int | str | None
+    released: asyncio.Event
 
 
 @dataclass
@@ -403,12 +413,14 @@ class FakeTelegramServer:
         self._calls_changed = _Signal()
         self._confirmed_changed = _Signal()
         self._runner: web.AppRunner | None = None
+        self._holds: list[_Hold] = []
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, getattr(self, f"_api_{name}"))
             for name in (
                 "getMe", "getUpdates", "sendMessage", "editMessageText", "setMessageReaction",
                 "deleteMessage", "sendDocument", "getFile", "sendChatAction", "leaveChat",
-                "getChat", "getChatAdministrators", "getChatMember", "setMyCommands",
+                "getChat", "getChatAdministrators", "getChatMember", "getChatMemberCount",
+                "setMyCommands",
                 "getMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook",
                 "getWebhookInfo",
             )
@@ -449,6 +461,7 @@ class FakeTelegramServer:
     async def stop(self) -> None:
         """Answer pending long polls and close the server."""
         self._closing = True
+        self.release()
         self._updates_changed.notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -513,6 +526,10 @@ class FakeTelegramServer:
             state.members[member["user"]["id"]] = member
             self.users.setdefault(member["user"]["id"], member["user"])
 
+    def set_member_count(self, chat_id: int, count: int | None) -> None:
+        """Set what ``getChatMemberCount`` returns (None: count the members the fake knows)."""
+        self.chats[chat_id].member_count = count
+
     def set_member(self, chat_id: int, member: JSON) -> None:
         """Set what ``getChatMember`` returns for ``member["user"]`` in a chat."""
         self.chats[chat_id].members[member["user"]["id"]] = member
@@ -572,6 +589,24 @@ class FakeTelegramServer:
     ) -> None:
         """Make every ``setMessageReaction`` in a chat fail with 400 (reactions disabled there)."""
         self.fail("setMessageReaction", 400, description, chat_id=chat_id)
+
+    def hold(self, method: str, *, chat_id: int | str | None = None) -> None:
+        """Leave calls of ``method`` (optionally for one chat) unanswered until ``release()``,
+        as a Telegram that hangs; the call is recorded (``include_pending``) as it arrives."""
+        self._holds.append(_Hold(method.lower(), chat_id, asyncio.Event()))
+
+    def release(self, method: str | None = None) -> None:
+        """Answer the held calls (of ``method``, or all) and stop holding new ones."""
+        for held in list(self._holds):
+            if method is None or held.method == method.lower():
+                held.released.set()
+                self._holds.remove(held)
+
+    async def _wait_if_held(self, method: str, params: JSON) -> None:
+        """Wait while a matching hold is in place."""
+        for held in list(self._holds):
+            if held.method == method.lower() and held.chat_id in (None, params.get("chat_id")):
+                await held.released.wait()
 
     def clear_failures(self) -> None:
         """Forget injected failures."""
@@ -780,6 +815,7 @@ class FakeTelegramServer:
             if read_error is not None:
                 raise read_error
             self._check_injected(call.method, params)
+            await self._wait_if_held(call.method, params)
             result = await known[1](params, files)
             body: JSON = {"ok": True, "result": result}
             if isinstance(result, _Described):
@@ -1429,6 +1465,23 @@ class FakeTelegramServer:
         ):
             admins.append(state.bot_member or builders.administrator(self._bot_public()))
         return admins
+
+    async def _api_getChatMemberCount(self, params: JSON, files: dict[str, UploadedFile]) -> int:
+        """Return the set count, else the members present (bots and the bot itself included)."""
+        state = self._member_chat(params)
+        if state.member_count is not None:
+            return state.member_count
+        if state.chat["type"] == "private":
+            return 2
+        present = {"creator", "administrator", "member", "restricted"}
+        people = {uid: m for uid, m in state.members.items()}
+        for admin in state.administrators or []:
+            people[admin["user"]["id"]] = admin
+        count = sum(
+            1 for m in people.values()
+            if m["status"] in present and m.get("is_member", True)
+        )
+        return count + (1 if state.bot_status in present else 0)
 
     async def _api_getChatMember(self, params: JSON, files: dict[str, UploadedFile]) -> JSON:
         """Return a member's status: configured, learnt from updates, or the bot's own."""

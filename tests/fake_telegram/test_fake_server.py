@@ -502,6 +502,37 @@ async def test_chat_admins_members_and_info(
     assert [a.user.id for a in admins][-1] == 123456
 
 
+async def test_member_count_counts_present_members_and_the_bot(
+    fake_telegram: FakeTelegramServer, fake_bot: telegram.Bot
+) -> None:
+    """getChatMemberCount: everyone present, bots included, unless a test sets the figure."""
+    fake_telegram.push_update(b.message(SCHOOL, TEACHER, "chào cả nhà"))
+    fake_telegram.set_admins(SCHOOL["id"], [b.owner(PRINCIPAL)])
+    assert await fake_bot.get_chat_member_count(SCHOOL["id"]) == 3  # teacher, principal, bot
+    fake_telegram.push_update(b.left_chat_member(SCHOOL, TEACHER))
+    assert await fake_bot.get_chat_member_count(SCHOOL["id"]) == 2
+    fake_telegram.set_member_count(SCHOOL["id"], 41)
+    assert await fake_bot.get_chat_member_count(SCHOOL["id"]) == 41
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await fake_bot.get_chat_member_count(-100999)
+
+
+async def test_a_held_method_hangs_until_released(
+    fake_telegram: FakeTelegramServer, fake_bot: telegram.Bot
+) -> None:
+    """hold() leaves calls unanswered (recorded as pending) until release(); other calls go on."""
+    fake_telegram.add_chat(SCHOOL)
+    fake_telegram.set_admins(SCHOOL["id"], [b.owner(PRINCIPAL)])
+    fake_telegram.hold("getChatAdministrators", chat_id=SCHOOL["id"])
+    pending = asyncio.create_task(fake_bot.get_chat_administrators(SCHOOL["id"]))
+    call = await fake_telegram.wait_for("getChatAdministrators", include_pending=True)
+    assert call.status is None and not pending.done()
+    assert (await fake_bot.send_message(SCHOOL["id"], "vẫn gửi được")).text == "vẫn gửi được"
+    fake_telegram.release("getChatAdministrators")
+    assert [a.user.id for a in await pending] == [PRINCIPAL["id"]]
+    assert call.status == 200
+
+
 async def test_migrated_group_answers_chat_migrated(
     fake_telegram: FakeTelegramServer, fake_bot: telegram.Bot
 ) -> None:

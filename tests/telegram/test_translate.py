@@ -139,3 +139,45 @@ def test_long_text_is_split_at_line_breaks():
     assert "\n".join("".join(c) for c in chunks) == "\n".join(lines)
     huge = split_parts(("y" * 9000,), limit=4096)
     assert [len("".join(c)) for c in huge] == [4096, 4096, 808]
+
+
+def _visible(chunk) -> str:
+    return "".join(p.user.display_name if isinstance(p, Mention) else p for p in chunk)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_long_list_of_mentions_is_split_at_line_breaks_and_no_mention_is_cut():
+    people = [Mention(UserRef("telegram", str(7000 + i), f"Nguyễn Thị <Lan> & Mai số {i}")) for i in range(400)]
+    parts: list = ["Tuần này còn thiếu:"]
+    for i, person in enumerate(people, 1):
+        parts += [f"\n{i}. ", person, " — 0 link"]
+    chunks = split_parts(tuple(parts), limit=4096)
+    assert len(chunks) > 1
+    assert all(_utf16(_visible(c)) <= 4096 for c in chunks)
+    assert [p for c in chunks for p in c if isinstance(p, Mention)] == people  # each one whole, in order
+    for chunk in chunks[1:]:
+        assert isinstance(chunk[0], str) and chunk[0][0].isdigit()  # a new message starts a new line
+    assert "\n".join(_visible(c) for c in chunks) == _visible(parts)
+
+
+def test_an_over_long_line_of_mentions_is_cut_between_them_not_inside_one():
+    people = [Mention(UserRef("telegram", str(i), f"Trần Văn Bình {i}")) for i in range(600)]
+    parts: list = ["Chưa chia sẻ: "]
+    for person in people:
+        parts += [person, ", "]
+    chunks = split_parts(tuple(parts), limit=4096)
+    assert len(chunks) >= 3
+    assert all(_utf16(_visible(c)) <= 4096 for c in chunks)
+    assert [p for c in chunks for p in c if isinstance(p, Mention)] == people
+    assert "".join(_visible(c) for c in chunks) == _visible(parts)
+
+
+def test_length_is_counted_as_telegram_counts_it_in_utf16_units():
+    chunks = split_parts(("👍" * 3000,), limit=4096)  # 6,000 units: one emoji is two
+    assert [_utf16(_visible(c)) for c in chunks] == [4096, 1904]
+    words = split_parts((" ".join(["Trường"] * 1000),), limit=4096)
+    assert all(_utf16(_visible(c)) <= 4096 for c in words)
+    assert all(not c[0].startswith("ờng") for c in words)  # cut between words, not inside one
