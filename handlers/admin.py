@@ -8,6 +8,8 @@ import re
 import unicodedata
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.domain import texts_vi
 from bot.domain.links import extract_links
 from bot.domain.types import DeleteMessage, SenderKind
@@ -15,7 +17,7 @@ from bot.domain.unit_tree import CODE_ALPHABET, JOIN_CODE_LENGTH, normalize_code
 from handlers.commands import fold
 from handlers.context import Context
 from handlers.members import refresh_group_members
-from storage.models import Unit
+from storage.models import Unit, UnitPage
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +148,24 @@ async def _bind_group(ctx: Context, args: tuple[str, ...]) -> None:
                       community=community, previous=old.code if old else None,
                       previous_community=old_community if old else None)
     if old is not None:
-        ctx.reply(texts_vi.group_rebound(old.name, unit.name, unit.code, old_community=old_community,
-                                         community=community))
+        text = texts_vi.group_rebound(old.name, unit.name, unit.code, old_community=old_community,
+                                      community=community)
     else:
-        ctx.reply(texts_vi.group_bound(unit.name, unit.code, community))
+        text = texts_vi.group_bound(unit.name, unit.code, community)
+    ctx.reply(text + await _pages_to_follow(ctx, unit))
+
+
+async def _pages_to_follow(ctx: Context, unit: Unit) -> str:
+    """The registered pages of the unit, its parent and the root, to like and follow (SPEC §3.2:
+    a successful /dangky names them; nothing is counted for following them)."""
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+    wanted = list(dict.fromkeys([unit.id, *ids[-2:-1], *ids[:1]]))
+    stmt = (select(Unit.id, Unit.name, UnitPage.url).join(UnitPage, UnitPage.unit_id == Unit.id)
+            .where(Unit.id.in_(wanted)).order_by(Unit.depth.desc(), UnitPage.id))
+    rows = (await ctx.uow.session.execute(stmt)).all()
+    if not rows:
+        return ""
+    return "\n" + texts_vi.pages_to_follow([(name, url) for _, name, url in rows])
 
 
 async def _rebind_confirmed(ctx: Context, unit: Unit, community: bool) -> bool:
@@ -185,7 +201,7 @@ async def _register_person(ctx: Context, args: tuple[str, ...]) -> None:
         ctx.person.home_unit_explicit = True
         ctx.uow.audit.add(ctx.now, "set_home_unit", actor=ctx.actor, person_id=ctx.person.id,
                           chat=ctx.msg.chat.key, unit_id=unit.id)
-        ctx.reply(texts_vi.home_unit_set(unit.name))
+        ctx.reply(texts_vi.home_unit_set(unit.name) + await _pages_to_follow(ctx, unit))
         return
     if unit is None:
         unit, extra = await _unit_of_code(ctx, words, ctx.uow.units.by_admin_code)

@@ -13,6 +13,7 @@ from bot.domain.links import canonicalize, is_post, page_key
 from bot.domain.periods import local_date
 from bot.domain.ranking import name_key
 from bot.domain.types import DeleteMessage, SendText
+from handlers.commands import fold
 from handlers.context import Context
 from handlers.scope import is_admin_of, is_own_admin, private_chat_of, record_chat_admin, resolve_unit, start_link
 from storage.models import PAGE_KEY_MAX, Member, Person, Unit, UnitPage
@@ -152,7 +153,7 @@ async def cmd_trang(ctx: Context, args: tuple[str, ...]) -> None:
             select(UnitPage.url).where(UnitPage.unit_id == unit.id).order_by(UnitPage.id))).scalars().all()
         ctx.reply(texts_vi.pages_list(unit.name, list(pages)))
         return
-    action = _fold(rest[0])
+    action = fold(rest[0])
     if action not in ("them", "add", "xoa", "remove", "canbo", "officer"):
         ctx.reply(texts_vi.PAGE_USAGE)
         return
@@ -197,13 +198,6 @@ async def cmd_trang(ctx: Context, args: tuple[str, ...]) -> None:
     ctx.uow.session.add(UnitPage(unit_id=unit.id, page_key=key, url=canonical, created_at=ctx.now))
     ctx.uow.audit.add(ctx.now, "page_added", actor=ctx.actor, chat=ctx.msg.chat.key, unit_id=unit.id, page=key)
     ctx.reply(texts_vi.page_added(canonical, unit.name))
-
-
-def _fold(word: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFD", word.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 # ---------------------------------------------------------------------------------------------

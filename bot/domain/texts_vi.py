@@ -375,16 +375,9 @@ def unexpected_error(kind: str, detail: str) -> str:
 # How figures are written: `a/b` in digits; the party figure on a line of its own that holds the
 # words "đảng viên" and no other a/b figure and no date (so no line mixes it with anything else).
 
-def date_span(first: date, last: date) -> str:
-    """dd/mm–dd/mm/yyyy, with both years when the span crosses one."""
-    if first.year != last.year:
-        return f"{format_date(first)}–{format_date(last)}"
-    return f"{first:%d/%m}–{format_date(last)}"
-
-
 def period_label(kind: str, key: str, first: date, last: date) -> str:
     if kind == "week":
-        return f"tuần {date_span(first, last)}"
+        return f"tuần {date_range(first, last)}"
     if kind == "month":
         return f"tháng {first.month:02d}/{first.year}"
     if kind == "semester":
@@ -666,3 +659,8 @@ LEAVE_TOO_LONG = "Chỉ ghi nghỉ tối đa một năm kể từ hôm nay."
 
 def not_in_unit(unit_name: str) -> str:
     return f"Người này không thuộc {unit_name} hoặc các đơn vị trực thuộc."
+
+
+def pages_to_follow(pages: list[tuple[str, str]]) -> str:
+    """After /dangky: the pages of the unit, its parent and the root, to like and follow."""
+    return "\n".join(["Thầy cô hãy thích và theo dõi các trang:"] + [f"• {name}: {url}" for name, url in pages])

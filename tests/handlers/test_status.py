@@ -224,3 +224,20 @@ async def test_status_shows_people_known_against_the_headcount_and_the_groups_co
     assert "Đã tham gia: 4/45 (theo biên chế); nhóm có 48 thành viên" in harness.messenger.texts()[-1].splitlines()
     await harness.send(g, teachers[0], "/tinhhinh")
     assert "Đã tham gia: 4/45 (theo biên chế)" in harness.messenger.texts()[-1].splitlines()
+
+
+async def test_dangky_names_the_pages_to_like_and_follow(harness):
+    g, principal, teachers = await school(harness)
+    await harness.send(g, principal, "/trang them https://www.facebook.com/thcskimboi")
+    office = harness.group("g-pgd")
+    harness.messenger.admins["g-pgd"] = {principal.user_id}
+    await harness.bind(office, "PGD-KIMBOI")
+    await harness.send(office, principal, "/trang them https://www.facebook.com/pgdkimboi")
+    newcomer = harness.user("Người Mới", "new")
+    join_code, _ = await harness.codes("THCS-KIMBOI")
+    await harness.send(harness.private(newcomer), newcomer, f"/dangky {join_code}")
+    assert harness.messenger.texts()[-1].splitlines()[1:] == [
+        "Thầy cô hãy thích và theo dõi các trang:",
+        "• Trường THCS Kim Bôi: https://www.facebook.com/thcskimboi",
+        "• Phòng GD&ĐT Kim Bôi: https://www.facebook.com/pgdkimboi",
+    ]
