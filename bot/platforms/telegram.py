@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import time
 import unicodedata
 import warnings
@@ -55,6 +56,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.warnings import PTBUserWarning
 
 from bot.domain import texts_vi
+from bot.domain.links import extract_links
 from bot.domain.types import (
     BotMembershipChanged,
     ChatKind,
@@ -138,10 +140,22 @@ def message_links(message: Message) -> tuple[str, ...]:
     into Python strings for us."""
     kinds = [MessageEntity.URL, MessageEntity.TEXT_LINK]
     entities = message.parse_entities(kinds) if message.text is not None else message.parse_caption_entities(kinds)
+    source = message.text if message.text is not None else (message.caption or "")
     found: list[str] = []
+    bidi = _BIDI.search(source) is not None
     for entity, text in sorted(entities.items(), key=lambda item: item[0].offset):
-        found.append(entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text)
+        if entity.type == MessageEntity.TEXT_LINK and entity.url:
+            found.append(entity.url)
+        elif not bidi:
+            found.append(text)
+    if bidi:
+        # Telegram may cut a link at a bidi control and mark the rest ("book.com/…") as a link of
+        # its own; our extraction reads such a link whole, so that it is refused whole (SPEC §4.4).
+        found.extend(extract_links(source))
     return tuple(found)
+
+
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _sender(message: Message) -> tuple[UserRef | None, SenderKind]:

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bot.app import TelegramApp, load_demo_units, open_storage
-from bot.config import TelegramSection, WebSection
+from bot.config import ScheduleSection, TelegramSection, WebSection
 from bot.domain.types import ChatKind, ChatRef, IncomingMessage, Mention, SendDocument, SendText, UserRef
 from bot.platforms.telegram import ALLOWED_UPDATES
 from tests.fake_telegram import builders as b
@@ -38,6 +38,9 @@ class Running:
     """A TelegramApp started against the fake server, stoppable and restartable."""
 
     def __init__(self, config, storage):
+        # No scheduled jobs: started at the wall clock, a restart within hours of Friday 15:00 would
+        # make up that week's reminder in a bound group (the scheduler has tests of its own).
+        config = replace(config, schedule=ScheduleSection(None, None, None, config.schedule.grace_hours))
         self.config, self.storage = config, storage
         self.app: TelegramApp | None = None
         self._stop: asyncio.Event | None = None

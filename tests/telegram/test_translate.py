@@ -181,3 +181,17 @@ def test_length_is_counted_as_telegram_counts_it_in_utf16_units():
     words = split_parts((" ".join(["Trường"] * 1000),), limit=4096)
     assert all(_utf16(_visible(c)) <= 4096 for c in words)
     assert all(not c[0].startswith("ờng") for c in words)  # cut between words, not inside one
+
+
+def test_a_link_telegram_cut_at_a_bidi_control_is_read_whole_and_refused():
+    from bot.domain.links import canonicalize
+
+    text = "Bài mới https://www.face\u202ebook.com/thcs/posts/1 nhé"
+    start = text.index("book.com")
+    update = {"update_id": 9001, "message": {
+        "message_id": 77, "date": 1731562200, "chat": {"id": -100123, "type": "supergroup", "title": "G"},
+        "from": {"id": 5, "is_bot": False, "first_name": "Lan"}, "text": text,
+        # What a client that stops at the control character would mark: the remainder alone.
+        "entities": [{"type": "url", "offset": start, "length": len("book.com/thcs/posts/1")}]}}
+    [msg] = translate(telegram.Update.de_json(update, telegram.Bot(FAKE_TOKEN)), BOT)
+    assert msg.links and all(canonicalize(link) is None for link in msg.links)
