@@ -72,16 +72,24 @@ def children_lines(view: SubtreeView, unit: Unit) -> list[str]:
     return lines
 
 
-async def cmd_tinhhinh(ctx: Context, args: tuple[str, ...]) -> None:
-    """/tinhhinh [tuan|thang]: the unit now, and for admins who has not yet."""
+async def _view_for(ctx: Context, args: tuple[str, ...], allowed: tuple[str, ...]) -> SubtreeView | None:
+    """The unit and period a command names, judged; None after replying why not."""
     await record_chat_admin(ctx)
     unit, rest = await resolve_unit(ctx, args)
     if unit is None:
-        return
-    period = _period(ctx, rest, STATUS_PERIODS)
+        return None
+    period = _period(ctx, rest, allowed)
     if period is None:
+        return None
+    return await build_view(ctx.uow, ctx.config, unit, period, ctx.now)
+
+
+async def cmd_tinhhinh(ctx: Context, args: tuple[str, ...]) -> None:
+    """/tinhhinh [tuan|thang]: the unit now, and for admins who has not yet."""
+    view = await _view_for(ctx, args, STATUS_PERIODS)
+    if view is None:
         return
-    view = await build_view(ctx.uow, ctx.config, unit, period, ctx.now)
+    unit, period = view.root, view.tl.period
     in_group = ctx.msg.chat.is_group
     community = in_group and ctx.group is not None and ctx.group.community
     admin = await is_admin_of(ctx, unit)
@@ -145,12 +153,6 @@ def ranking_parts(view: SubtreeView, unit: Unit, *, top: int = 10) -> list[str]:
 
 async def cmd_xephang(ctx: Context, args: tuple[str, ...]) -> None:
     """/xephang [tuan|thang|hocky|namhoc]: child units ranked fairly, then the most active people."""
-    await record_chat_admin(ctx)
-    unit, rest = await resolve_unit(ctx, args)
-    if unit is None:
-        return
-    period = _period(ctx, rest, RANKING_PERIODS)
-    if period is None:
-        return
-    view = await build_view(ctx.uow, ctx.config, unit, period, ctx.now)
-    ctx.reply("\n".join(ranking_parts(view, unit)))
+    view = await _view_for(ctx, args, RANKING_PERIODS)
+    if view is not None:
+        ctx.reply("\n".join(ranking_parts(view, view.root)))
