@@ -199,9 +199,13 @@ async def _cmd_units_codes(args: argparse.Namespace) -> int:
     finally:
         await storage.close()
     # Bytes, not text: the BOM and UTF-8 must reach the file whatever the console's encoding.
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # stdout replaced by a text-only stream (an embedding caller)
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
     sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    buffer.write(data)
+    buffer.flush()
     return 0
 
 
