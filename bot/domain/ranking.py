@@ -82,11 +82,13 @@ def top_members(rows: Sequence[tuple[T, int]], limit: int = 10, name_of=str) -> 
     return out
 
 
-def name_key(name: str) -> tuple[str, str]:
-    """Vietnamese alphabetical order, near enough: letters compared without their diacritics
-    first (so "Đào" sits among the D's, not after "Yến"), then with them."""
+def name_key(name: str) -> tuple[str, str, str]:
+    """Vietnamese alphabetical order, as a school's lists are kept: by the given name (the last
+    word: "Nguyễn Thị Lan" files under L), then the whole name; letters compared without their
+    diacritics first (so "Đào" sits among the D's, not after "Yến"), then with them."""
     import unicodedata
 
     folded = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    base = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return (base.casefold(), name)
+    base = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    words = base.split()
+    return (words[-1] if words else "", base, unicodedata.normalize("NFC", name))

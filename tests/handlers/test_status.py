@@ -90,11 +90,12 @@ async def test_dangvien_in_private_by_number_and_in_group_by_reply_reveals_nothi
     await make_admin(harness, principal, "THCS-KIMBOI")
     private = harness.private(principal)
     await harness.send(private, principal, "/dangvien")
+    # A school's list order: by given name (Ánh, Cúc, Dũng, Hà), as class lists are kept.
     assert harness.messenger.texts()[-1].splitlines()[1:5] == [
-        "1. ☐ Bùi Thị Ánh", "2. ☐ Đào Văn Dũng", "3. ☐ Hiệu Trưởng Hà", "4. ☐ Lê Thị Cúc"]
-    await harness.send(private, principal, "/dangvien 2 4")
-    assert harness.messenger.texts()[-1] == "Đã đánh dấu đảng viên: Đào Văn Dũng, Lê Thị Cúc."
-    await harness.send(private, principal, "/bodangvien 4")
+        "1. ☐ Bùi Thị Ánh", "2. ☐ Lê Thị Cúc", "3. ☐ Đào Văn Dũng", "4. ☐ Hiệu Trưởng Hà"]
+    await harness.send(private, principal, "/dangvien 2 3")
+    assert harness.messenger.texts()[-1] == "Đã đánh dấu đảng viên: Lê Thị Cúc, Đào Văn Dũng."
+    await harness.send(private, principal, "/bodangvien 2")
     await harness.send(private, principal, "/dangvien 9")
     assert "Không có số 9" in harness.messenger.texts()[-1]
     anh_msg = await harness.send(g, anh, "chào")
@@ -124,7 +125,7 @@ async def test_dangvien_is_for_the_units_own_admins_not_a_parents_or_a_teachers(
 async def test_party_names_reach_only_an_own_admins_private_status(harness):
     g, principal, (cuc, dung, anh) = await school(harness)
     await make_admin(harness, principal, "THCS-KIMBOI")
-    await harness.send(harness.private(principal), principal, "/dangvien 1 2")  # Ánh and Dũng
+    await harness.send(harness.private(principal), principal, "/dangvien 1 3")  # Ánh and Dũng
     await harness.send(g, anh, "https://youtu.be/aaaaaaaaaa1")
     harness.messenger.clear()
     await harness.send(g, principal, "/tinhhinh")
