@@ -4,7 +4,7 @@
 
 Both figures are measured in the same run on the same machine (shared machines are noisy):
 the reference is single-row INSERT + COMMIT into the same `submissions` table, with the same
-pragmas (WAL, synchronous=NORMAL), which is the floor of what one commit per message costs.
+pragmas (WAL, synchronous=FULL), which is the floor of what one commit per message costs.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ async def raw(n: int, folder: Path) -> float:
 
     async with aiosqlite.connect(folder / "raw.db") as db:
         await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA synchronous=FULL")
         start = time.perf_counter()
         for i in range(n):
             await db.execute(
