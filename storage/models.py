@@ -296,3 +296,87 @@ class AuditLog(Base):
     chat: Mapped[str | None] = mapped_column(String(96))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Later features whose rows the core already knows (migration 0003): linked accounts, the pages
+# of the week and nominations, the dashboard's sign-in, download links, seen webhook deliveries.
+
+
+class LinkCode(Base):
+    """A one-time code from /lienket: typed on another platform, it merges the two accounts'
+    persons into one (SPEC §3.2)."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # where the code was shown
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FocusItem(Base):
+    """One of the week's focus items set by a parent unit for its subtree (/tieudiem): a page
+    (any post of it counts) or a single post. ``item_key`` is the page key or the canonical URL."""
+
+    __tablename__ = "focus_items"
+    __table_args__ = (UniqueConstraint("unit_id", "week", "item_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(16), index=True)  # "2026-W48"
+    kind: Mapped[str] = mapped_column(String(8))  # page | post
+    item_key: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(String(2048))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Nomination(Base):
+    """A post a unit sent up to its parent (/guilen); pending until the parent puts it in focus."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (UniqueConstraint("unit_id", "canonical_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048))
+    original_url: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | promoted
+    promoted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebToken(Base):
+    """A signed-in secret of the dashboard, stored only as a hash: a one-use login link (``login``,
+    10 minutes), a session cookie (``session``, 8 hours) or a report download link (``download``,
+    24 hours; ``subject`` names the unit and period)."""
+
+    __tablename__ = "web_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # login | session | download
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SeenDelivery(Base):
+    """A platform delivery already handled (Zalo's webhook has no offset and may redeliver):
+    inserted in the handling transaction, so a redelivery is recognised by the database."""
+
+    __tablename__ = "seen_deliveries"
+    __table_args__ = (UniqueConstraint("platform", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
