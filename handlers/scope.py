@@ -46,6 +46,9 @@ async def resolve_unit(ctx: Context, args: tuple[str, ...]) -> tuple[Unit | None
                 return candidate, args[1:]
             ctx.reply(texts_vi.unknown_unit(args[0][:32]))
             return None, args
+        if _looks_like_unit_code(code) and not _is_period_word(ctx, code):
+            ctx.reply(texts_vi.unknown_unit(code[:32]))
+            return None, args
     mine = await administered_units(ctx)
     if len(mine) == 1:
         return mine[0], args
@@ -58,6 +61,21 @@ async def resolve_unit(ctx: Context, args: tuple[str, ...]) -> tuple[Unit | None
         return await root_unit(ctx), args
     ctx.reply(texts_vi.NO_HOME_UNIT)
     return None, args
+
+
+def _looks_like_unit_code(word: str) -> bool:
+    """THCS-KIMBOI, PGD01: capitals (and digits, dashes), as unit codes are written."""
+    return len(word) >= 3 and word.upper() == word and any(ch.isalpha() for ch in word)
+
+
+def _is_period_word(ctx: Context, word: str) -> bool:
+    from bot.domain.periods import parse_period
+
+    try:
+        parse_period(word, ctx.now, ctx.tz, ctx.config.calendar)
+    except ValueError:
+        return False
+    return True
 
 
 async def root_unit(ctx: Context) -> Unit | None:

@@ -242,3 +242,14 @@ async def test_dangky_names_the_pages_to_like_and_follow(harness):
         "• Trường THCS Kim Bôi: https://www.facebook.com/thcskimboi",
         "• Phòng GD&ĐT Kim Bôi: https://www.facebook.com/pgdkimboi",
     ]
+
+
+async def test_an_unknown_unit_code_in_private_is_named_as_such(harness):
+    officer = harness.user("Cán Bộ Phòng", "pgd")
+    await make_admin(harness, officer, "PGD-KIMBOI")
+    await harness.send(harness.private(officer), officer, "/tinhhinh KHONGCO")
+    assert harness.messenger.texts()[-1] == "Không có đơn vị mã KHONGCO trong phạm vi thầy cô quản lý."
+    await harness.send(harness.private(officer), officer, "/tinhhinh SGD-HOABINH")
+    assert harness.messenger.texts()[-1] == "Không có đơn vị mã SGD-HOABINH trong phạm vi thầy cô quản lý."
+    await harness.send(harness.private(officer), officer, "/tinhhinh THCS-KIMBOI thang")
+    assert harness.messenger.texts()[-1].startswith("📊 Trường THCS Kim Bôi — tháng 11/2026")
