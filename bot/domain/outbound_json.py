@@ -19,6 +19,7 @@ from bot.domain.types import (
     Outbound,
     React,
     SendDocument,
+    SendPhoto,
     SendText,
     UserRef,
 )
@@ -53,6 +54,10 @@ def _action(action: Outbound) -> dict[str, Any]:
         return {"type": "document", "chat": _chat(action.chat), "filename": action.filename,
                 "data": base64.b64encode(action.data).decode("ascii"), "caption": action.caption,
                 "reply_to": action.reply_to}
+    if isinstance(action, SendPhoto):
+        return {"type": "photo", "chat": _chat(action.chat), "filename": action.filename,
+                "data": base64.b64encode(action.data).decode("ascii"), "caption": action.caption,
+                "reply_to": action.reply_to}
     if isinstance(action, DeleteMessage):
         return {"type": "delete", "chat": _chat(action.chat), "message_id": action.message_id}
     raise TypeError(f"not an outbound action: {type(action).__name__}")
@@ -84,6 +89,9 @@ def _read_action(data: dict[str, Any]) -> Outbound:
     if kind == "document":
         return SendDocument(chat, str(data["filename"]), base64.b64decode(data["data"]), data.get("caption", ""),
                             data.get("reply_to"))
+    if kind == "photo":
+        return SendPhoto(chat, base64.b64decode(data["data"]), str(data.get("filename", "chart.png")),
+                         data.get("caption", ""), data.get("reply_to"))
     if kind == "delete":
         return DeleteMessage(chat, str(data["message_id"]))
     raise PayloadError(f"unknown action type {kind!r}")

@@ -182,12 +182,23 @@ class SendDocument:
 
 
 @dataclass(frozen=True)
+class SendPhoto:
+    """A picture (a PNG chart) with an optional short caption."""
+
+    chat: ChatRef
+    data: bytes = field(repr=False)
+    filename: str = "chart.png"
+    caption: str = ""
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
 class DeleteMessage:
     chat: ChatRef
     message_id: str
 
 
-Outbound = Union[SendText, React, SendDocument, DeleteMessage]
+Outbound = Union[SendText, React, SendDocument, SendPhoto, DeleteMessage]
 
 
 class DeliveryStatus(str, enum.Enum):

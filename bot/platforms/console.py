@@ -27,6 +27,7 @@ from bot.domain.types import (
     React,
     ReplyTarget,
     SendDocument,
+    SendPhoto,
     SendText,
     UserRef,
 )
@@ -151,6 +152,10 @@ class ConsoleMessenger:
             s.write(f"bot> {prefix}[đã xóa #{s.number_of(action.message_id)}]")
         elif isinstance(action, SendDocument):
             s.write(f"bot> {prefix}[tệp {action.filename}, {len(action.data):,} byte]".replace(",", "."))
+            if action.caption:
+                s.write(f"bot> {prefix}{action.caption}")
+        elif isinstance(action, SendPhoto):
+            s.write(f"bot> {prefix}[ảnh {action.filename}, {len(action.data):,} byte]".replace(",", "."))
             if action.caption:
                 s.write(f"bot> {prefix}{action.caption}")
         return Delivery(DeliveryStatus.SENT)

@@ -76,6 +76,7 @@ from bot.domain.types import (
     ReplyTarget,
     Segment,
     SendDocument,
+    SendPhoto,
     SendText,
     SenderKind,
     UserRef,
@@ -514,6 +515,13 @@ class TelegramMessenger:
                 return Delivery(DeliveryStatus.SENT, str(sent.message_id))
         if isinstance(action, SendDocument):
             sent = await self.bot.send_document(
+                chat_id, InputFile(action.data, filename=action.filename), caption=action.caption or None,
+                reply_parameters=ReplyParameters(int(action.reply_to), allow_sending_without_reply=True)
+                if action.reply_to else None,
+            )
+            return Delivery(DeliveryStatus.SENT, str(sent.message_id))
+        if isinstance(action, SendPhoto):
+            sent = await self.bot.send_photo(
                 chat_id, InputFile(action.data, filename=action.filename), caption=action.caption or None,
                 reply_parameters=ReplyParameters(int(action.reply_to), allow_sending_without_reply=True)
                 if action.reply_to else None,
