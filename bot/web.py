@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -15,20 +16,30 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A Telegram update is a few KB; anything far larger is not one.
 MAX_BODY = 1024 * 1024
+# A balancer's health probe gives up after a few seconds; a database that does not answer within
+# this time is as good as gone (PostgreSQL unreachable: asyncpg would wait a minute to connect).
+HEALTH_TIMEOUT = 3.0
 
 UpdateSink = Callable[[dict], Awaitable[bool]]
 HealthCheck = Callable[[], Awaitable[bool]]
 
 
-def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret: str = "") -> web.Application:
-    """The aiohttp application: GET /healthz, and POST /telegram/webhook when given a sink."""
+def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret: str = "",
+              health_timeout: float = HEALTH_TIMEOUT) -> web.Application:
+    """The aiohttp application: GET /healthz, and POST /telegram/webhook when given a sink.
+
+    /healthz answers 200 only when ``health`` (a query on the database) succeeds within
+    ``health_timeout``, else 503: a balancer then sends the updates to the other instances."""
     app = web.Application(client_max_size=MAX_BODY)
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
-            ok = await health()
-        except Exception:
-            logger.warning("health check failed", exc_info=True)
+            ok = await asyncio.wait_for(health(), health_timeout)
+        except asyncio.TimeoutError:
+            logger.warning("health check: the database did not answer within %.1fs", health_timeout)
+            ok = False
+        except Exception as exc:
+            logger.warning("health check failed: %s: %s", type(exc).__name__, str(exc)[:200])
             ok = False
         return web.Response(status=200 if ok else 503, text="ok" if ok else "database unavailable")
 

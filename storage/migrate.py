@@ -76,6 +76,11 @@ async def migrate(engine: AsyncEngine, target: str = "head") -> Migration:
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            # SQLite's write lock, taken before the revision is read: a second process starting
+            # at the same moment waits (busy_timeout) and then finds the schema up to date,
+            # instead of creating the same tables again.
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
         result = await conn.run_sync(_upgrade, target)
     if result.before != result.after:
         logger.info("database schema %s -> %s", result.before or "(new)", result.after)
