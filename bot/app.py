@@ -202,10 +202,12 @@ class TelegramApp:
         await self.platform.stop()
 
     async def health(self) -> bool:
+        """The database answers with our schema (a SQLite file swapped for an empty one does not;
+        web.py bounds the wait, so a PostgreSQL server that is gone gives 503, not a hang)."""
         from sqlalchemy import text
 
         async with self.storage.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            await conn.execute(text("SELECT version_num FROM alembic_version"))
         return True
 
 
@@ -214,7 +216,9 @@ def instance_name() -> str:
     import os
     import socket
 
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    # A random tail: containers all run as pid 1, and a restarted process must not pass for the
+    # dead one whose claims its sweeper is about to take over.
+    return f"{socket.gethostname()[:48]}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -349,8 +349,16 @@ async def test_healthz_is_503_while_the_database_is_gone_and_200_when_it_is_back
         path.mkdir()
         try:
             assert [await healthz(inst) for inst in pair.both] == [503, 503]
-        finally:
             path.rmdir()
+            path.touch()  # an empty file in its place opens, but holds no schema
+            assert [await healthz(inst) for inst in pair.both] == [503, 503]
+        finally:
+            for inst in pair.both:
+                await inst.storage.engine.dispose()
+            if path.is_dir():
+                path.rmdir()
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
             os.rename(moved, path)
     else:
         import asyncpg
@@ -387,3 +395,11 @@ async def test_healthz_gives_up_on_a_database_that_does_not_answer():
         async with TestClient(TestServer(build_app(health=check, health_timeout=0.05))) as client:
             response = await client.get("/healthz")
             assert response.status == 503
+
+
+def test_every_process_has_its_own_instance_name():
+    from bot.app import instance_name
+
+    # Containers all run as pid 1: the name must still tell a restarted process from the dead one.
+    assert instance_name() != instance_name()
+    assert len(instance_name()) <= 64
