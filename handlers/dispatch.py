@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
@@ -26,11 +27,13 @@ from bot.domain.types import (
     SendText,
     SenderKind,
 )
-from handlers import admin, links, me, members, remind, status, unit_admin
+from handlers import accounts, admin, links, me, members, remind, status, unit_admin
 from handlers.commands import (CommandSpec, CommandTable, LinksInCommand, ParsedCommand, links_in_command,
                                parse_command, runs_before_credit)
 from handlers.context import CLAIM_LEASE, CLAIM_MAX_RETRIES, CLAIM_RETRY_BACKOFF, Claim, Context
 from handlers.outbox import Outbox
+from storage.accounts import first_delivery
+from storage.repositories import IngestRepository
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -41,7 +44,11 @@ MAX_TEXT = 16_384
 
 
 class DatabaseUnavailable(Exception):
-    """The database did not answer: the update must not be confirmed, so it comes again."""
+    """The database did not answer: the update must not be confirmed, so it comes again.
+
+    ``handled``: in a batch handled one by one, how many leading events were committed first."""
+
+    handled: int = 0
 
 
 def build_command_table() -> CommandTable:
@@ -80,6 +87,14 @@ def build_command_table() -> CommandTable:
     async def _nghi(ctx: Context, cmd: ParsedCommand) -> None:
         await unit_admin.cmd_nghi(ctx, cmd.args)
 
+    async def _web(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import web_login
+
+        await web_login.cmd_web(ctx, cmd.args)
+
+    async def _lienket(ctx: Context, cmd: ParsedCommand) -> None:
+        await accounts.cmd_lienket(ctx, cmd.args)
+
     return CommandTable([
         CommandSpec("toi", "me", texts_vi.MENU_TOI, _toi),
         CommandSpec("tinhhinh", "status", texts_vi.MENU_TINHHINH, _tinhhinh),
@@ -91,9 +106,34 @@ def build_command_table() -> CommandTable:
         CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _dangvien),
         CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN, _bodangvien),
         CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _nghi),
+        CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
+        CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _lienket),
         CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),
         CommandSpec("batdau", "start", texts_vi.MENU_BATDAU, _help),
     ])
+
+
+@dataclass
+class _Prepared:
+    """One event of a batch, with what was asked of the platform before the transaction."""
+
+    event: Incoming
+    platform: str
+    msg: IncomingMessage | None = None
+    command: ParsedCommand | None = None
+    addressed: bool = True
+    name: str = ""
+    chat_admin: bool = False
+    member_count: int | None = None
+    plain: bool = False  # a new message from a person, no command, no #trang: the set-wise path
+    skip: bool = False
+
+
+def _describe_batch(prepared: list[_Prepared]) -> str:
+    if len(prepared) == 1:
+        one = prepared[0]
+        return f"message {one.msg.chat.key}/{one.msg.message_id}" if one.msg else type(one.event).__name__
+    return f"a batch of {len(prepared)} events"
 
 
 @dataclass
@@ -132,44 +172,149 @@ class Dispatcher:
     async def handle(self, event: Incoming) -> None:
         """Handle one event. Returns once its changes are committed and its replies queued;
         raises DatabaseUnavailable when nothing could be committed (do not confirm the update)."""
-        if isinstance(event, IncomingMessage):
-            await self._handle_message(event)
-        else:
-            await self._handle_event(event)
+        await self.handle_batch([event])
 
-    async def _handle_event(self, event: Incoming) -> None:
-        platform = event.platform if isinstance(event, ChatMigrated) else event.chat.platform
-        out: list = []
+    async def handle_batch(self, events: Sequence[Incoming]) -> None:
+        """Handle events that arrived together (one getUpdates answer, webhook POSTs a few ms
+        apart) in one transaction, in order; their replies are queued after that one commit.
+
+        The result is what handling them one by one gives (SPEC §3.7 group commit). Plain new
+        messages with links are credited set-wise, a fixed number of statements per run of them;
+        commands, edits and membership events take the per-message path at their place. If the
+        batch hits a bug, it is handled again one event per transaction, so that only the faulty
+        event is lost (logged, confirmed). Raises DatabaseUnavailable when the database did not
+        answer; its ``handled`` says how many leading events were committed before that."""
+        prepared = [p for p in [await self._prepare(event) for event in events]]
+        if not prepared:
+            return
+        results: list[tuple[list, dict] | None] = []
 
         async def work(uow) -> None:
-            if isinstance(event, MembersJoined):
-                await members.on_members_joined(uow, event)
-            elif isinstance(event, MemberLeft):
-                await members.on_member_left(uow, event)
-            elif isinstance(event, ChatMigrated):
-                await members.on_chat_migrated(uow, event)
-            elif isinstance(event, BotMembershipChanged):
-                out.clear()
-                await members.on_bot_membership(uow, event, out)
+            results[:] = await self._run_batch(uow, prepared)
 
         try:
-            await self._in_transaction(work, describe=type(event).__name__)
+            await self._in_transaction(work, describe=_describe_batch(prepared))
         except DatabaseUnavailable:
             raise
-        except Exception:  # a bug must not make the platform redeliver this event forever
-            logger.exception("handling %s failed", type(event).__name__)
+        except Exception:
+            if len(prepared) == 1:
+                await self._after_bug(prepared[0])
+                return
+            logger.warning("a batch of %d events failed; handling them one by one", len(prepared), exc_info=True)
+            for done, one in enumerate(prepared):
+                try:
+                    await self.handle_batch([one.event])
+                except DatabaseUnavailable as exc:
+                    exc.handled = done
+                    raise
             return
-        if platform in self.platforms:
-            await self.platforms[platform].outbox.put(out)
+        for one, result in zip(prepared, results):
+            link = self.platforms.get(one.platform)
+            if link is not None and result is not None:
+                await link.outbox.put(*result)
 
-    async def _handle_message(self, msg: IncomingMessage) -> None:
+    async def _after_bug(self, one: "_Prepared") -> None:
+        """A bug or bad data: logged, and the update confirmed anyway (retrying cannot help)."""
+        msg = one.msg
+        if msg is None:
+            logger.exception("handling %s failed", type(one.event).__name__)
+            return
+        logger.exception("handling message %s in %s failed", msg.message_id, msg.chat.key)
+        link = self.platforms.get(msg.chat.platform)
+        if link is not None and msg.sender_kind is SenderKind.USER:
+            await link.outbox.put([SendText.of(msg.chat, texts_vi.APOLOGY, reply_to=msg.message_id)])
+
+    async def _run_batch(self, uow, prepared: list["_Prepared"]) -> list[tuple[list, dict] | None]:
+        """Inside the batch's transaction: runs of plain messages set-wise, the rest one by one,
+        in arrival order. Returns each event's (actions, claims) to queue after the commit."""
+        results: list[tuple[list, dict] | None] = [None] * len(prepared)
+        run: list[int] = []
+        for i, one in enumerate(prepared):
+            if one.skip:
+                continue
+            if one.plain:
+                run.append(i)
+                continue
+            if run:
+                await self._plain_run(uow, prepared, run, results)
+                run = []
+            results[i] = await (self._message_work(uow, one) if one.msg is not None else self._event_work(uow, one.event))
+        if run:
+            await self._plain_run(uow, prepared, run, results)
+        return results
+
+    async def _plain_run(self, uow, prepared: list["_Prepared"], run: list[int],
+                         results: list[tuple[list, dict] | None]) -> None:
+        """Plain new messages from people: who they are from three queries for the whole run,
+        then their links credited together (links.credit_batch)."""
+        # What the per-message path left pending is written first, so rows keep arrival order.
+        await uow.session.flush()
+        ingest = IngestRepository(uow.session)
+        msgs = [prepared[i].msg for i in run]
+        groups = await ingest.groups((m.chat.platform, m.chat.chat_id) for m in msgs if m.chat.is_group)
+        members = await ingest.members((m.sender.platform, m.sender.user_id) for m in msgs)
+        pairs = [(groups[(m.chat.platform, m.chat.chat_id)].id, members[(m.sender.platform, m.sender.user_id)].id)
+                 for m in msgs if m.chat.is_group and (m.chat.platform, m.chat.chat_id) in groups
+                 and (m.sender.platform, m.sender.user_id) in members]
+        if pairs:
+            await ingest.load_memberships(pairs)
+        items: list[tuple[Context, int | None]] = []
+        for i, msg in zip(run, msgs):
+            link = self.platforms.get(msg.chat.platform)
+            ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance,
+                          bot_username=link.bot_username if link is not None else None)
+            await self._register_known(uow, ingest, ctx, groups, members)
+            assert ctx.person is not None
+            items.append((ctx, ctx.person.home_unit_id))
+            results[i] = (ctx.out, ctx.claims)
+        await links.credit_batch(items)
+
+    async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, groups: dict, members: dict) -> None:
+        """members.register_sender for a plain message, from the rows the run loaded: no query
+        unless the group, the account or the membership is new."""
+        msg = ctx.msg
+        assert msg.sender is not None
+        if msg.chat.is_group:
+            key = (msg.chat.platform, msg.chat.chat_id)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = await uow.groups.ensure(msg.chat, ctx.now)
+            elif msg.chat.title and group.title != msg.chat.title[:255]:
+                group.title = msg.chat.title[:255]
+            if not group.active:
+                group.active = True  # a message from the group proves the bot is back in it
+            ctx.group = group
+        user = (msg.sender.platform, msg.sender.user_id)
+        member = members.get(user)
+        if member is None:
+            member, _ = await uow.members.ensure(msg.sender, ctx.now)
+            members[user] = member
+        else:
+            ingest.refresh_member(member, msg.sender, ctx.now)
+        ctx.member = member
+        ctx.person = await uow.members.person(member.person_id)
+        if not msg.chat.is_group:
+            member.private_chat_id = msg.chat.chat_id
+            member.unreachable = False
+            return
+        if await uow.members.touch_membership(ctx.group, member, ctx.now):
+            await uow.members.refresh_home_unit(ctx.person)
+
+    async def _prepare(self, event: Incoming) -> "_Prepared":
+        """What is asked of the platform before the transaction opens (a slow platform must not
+        hold a database lock): the command, whether the sender administers the chat, the count."""
+        if not isinstance(event, IncomingMessage):
+            platform = event.platform if isinstance(event, ChatMigrated) else event.chat.platform
+            return _Prepared(event, platform)
+        msg = event
         link = self.platforms.get(msg.chat.platform)
         if len(msg.text) > MAX_TEXT:
             msg = _truncated(msg)
         command = parse_command(msg.text, self.commands.names())
         addressed = command is None or self._addressed_to_us(command, link)
         if not addressed and msg.chat.is_group:
-            return  # another bot's command: none of our business, and no link to credit
+            # another bot's command: none of our business, and no link to credit
+            return _Prepared(event, msg.chat.platform, msg, skip=True)
         spec = self.commands.get(command.name) if command is not None and addressed else None
         # What the command is called in its rules: its Vietnamese name, or the unknown name as typed.
         name = spec.name if spec is not None else command.name if command is not None else ""
@@ -178,8 +323,12 @@ class Dispatcher:
             if command is not None and links_in_command(name) != LinksInCommand.CREDIT:
                 msg = replace(msg, text="", links=())
             command = None
+        page_mark = links.marks_page_post(msg.text)
+        plain = (command is None and not msg.edited and not page_mark and msg.sender is not None
+                 and msg.sender_kind is SenderKind.USER and not msg.sender.is_bot
+                 and not (msg.chat.is_group and admin.admin_code_candidates(msg.text)))
         chat_admin = False
-        if (command is not None or links.marks_page_post(msg.text)) and msg.chat.is_group and link is not None:
+        if (command is not None or page_mark) and msg.chat.is_group and link is not None:
             if msg.sender_kind is SenderKind.ANONYMOUS_ADMIN:
                 chat_admin = True  # only a group's administrators may post as the group itself
             else:
@@ -188,41 +337,44 @@ class Dispatcher:
         member_count = None
         if chat_admin and spec is not None and spec.name == "tinhhinh" and link is not None:
             member_count = await self._chat_member_count(link.messenger, msg.chat)
-        ctx_holder: list[Context] = []
+        return _Prepared(event, msg.chat.platform, msg, command=command, addressed=addressed, name=name,
+                         chat_admin=chat_admin, member_count=member_count, plain=plain)
 
-        async def work(uow) -> None:
-            ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=chat_admin,
-                          bot_username=link.bot_username if link is not None else None,
-                          chat_member_count=member_count)
-            ctx_holder[:] = [ctx]
-            await members.register_sender(ctx)
-            if msg.chat.is_group and await admin.withhold_admin_code(ctx):
-                return  # deleted and warned about; nothing in it is used
-            if command is None:
-                await links.capture_links(ctx)
-                return
-            # A link typed in a command message is not dropped: it is credited as if sent alone
-            # (after a command that changes what it counts for, before one that reports), or,
-            # for /huy, one line says why not.
-            credit_first = not runs_before_credit(name)
-            if credit_first:
-                await links.links_in_command_message(ctx, name)
-            await self._run_command(ctx, command, addressed)
-            if not credit_first:
-                await links.links_in_command_message(ctx, name)
+    async def _event_work(self, uow, event: Incoming) -> tuple[list, dict]:
+        out: list = []
+        if isinstance(event, MembersJoined):
+            await members.on_members_joined(uow, event)
+        elif isinstance(event, MemberLeft):
+            await members.on_member_left(uow, event)
+        elif isinstance(event, ChatMigrated):
+            await members.on_chat_migrated(uow, event)
+        elif isinstance(event, BotMembershipChanged):
+            await members.on_bot_membership(uow, event, out)
+        return out, {}
 
-        try:
-            await self._in_transaction(work, describe=f"message {msg.chat.key}/{msg.message_id}")
-        except DatabaseUnavailable:
-            raise
-        except Exception:
-            logger.exception("handling message %s in %s failed", msg.message_id, msg.chat.key)
-            if link is not None and msg.sender_kind is SenderKind.USER:
-                await link.outbox.put([SendText.of(msg.chat, texts_vi.APOLOGY, reply_to=msg.message_id)])
-            return
-        if link is not None and ctx_holder:
-            ctx = ctx_holder[0]
-            await link.outbox.put(ctx.out, ctx.claims)
+    async def _message_work(self, uow, one: "_Prepared") -> tuple[list, dict]:
+        msg, command, name = one.msg, one.command, one.name
+        assert msg is not None
+        link = self.platforms.get(msg.chat.platform)
+        ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=one.chat_admin,
+                      bot_username=link.bot_username if link is not None else None,
+                      chat_member_count=one.member_count)
+        await members.register_sender(ctx)
+        if msg.chat.is_group and await admin.withhold_admin_code(ctx):
+            return ctx.out, ctx.claims  # deleted and warned about; nothing in it is used
+        if command is None:
+            await links.capture_links(ctx)
+            return ctx.out, ctx.claims
+        # A link typed in a command message is not dropped: it is credited as if sent alone
+        # (after a command that changes what it counts for, before one that reports), or,
+        # for /huy, one line says why not.
+        credit_first = not runs_before_credit(name)
+        if credit_first:
+            await links.links_in_command_message(ctx, name)
+        await self._run_command(ctx, command, one.addressed)
+        if not credit_first:
+            await links.links_in_command_message(ctx, name)
+        return ctx.out, ctx.claims
 
     async def _run_command(self, ctx: Context, command: ParsedCommand, addressed: bool = True) -> None:
         spec: CommandSpec | None = self.commands.get(command.name) if addressed else None

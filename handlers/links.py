@@ -6,16 +6,18 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Sequence
 from urllib.parse import urlsplit
 
 from bot.domain import texts_vi
 from bot.domain.links import canonicalize, classify, extract_links, is_allowed, is_post, page_key
 from bot.domain.periods import local_date
-from bot.domain.types import React, SenderKind
+from bot.domain.outbound_json import dump_actions
+from bot.domain.types import React, SendText, SenderKind
 from handlers.commands import LinksInCommand, links_in_command
-from handlers.context import Context
+from handlers.context import CLAIM_LEASE, Claim, Context
 from storage.models import PAGE_KEY_MAX
-from storage.repositories import CreditOutcome
+from storage.repositories import CreditOutcome, IngestRepository
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +77,25 @@ async def capture_links(ctx: Context) -> None:
             await ctx.reply_once("hint", texts_vi.UNBOUND_GROUP_HINT)
         return
     assert ctx.person is not None and ctx.member is not None
-    candidates = select_candidates(raw, ctx)
+    await _credit_message(ctx, select_candidates(raw, ctx), ctx.person.home_unit_id)
+
+
+async def _credit_message(ctx: Context, candidates: Candidates, unit_id: int | None) -> None:
+    """Credit one message's candidates to the sender's ``unit_id`` (their home unit as it was
+    when the message was registered), then acknowledge."""
+    msg = ctx.msg
     if msg.edited:
         await _withdraw_removed(ctx, {canonical for _, canonical in candidates.links})
     # Inserted in a fixed order (by canonical link), so two instances crediting the same person's
     # links in different orders take the index locks in the same order and cannot deadlock.
     page_unit_id = await _page_post_unit(ctx) if candidates.links and marks_page_post(msg.text) else None
-    outcomes = [await _credit(ctx, original, canonical, page_unit_id)
-                for original, canonical in sorted(candidates.links, key=lambda pair: pair[1])]
+    outcomes = [await _credit(ctx, original, canonical, page_unit_id, unit_id)
+                for original, canonical in _in_lock_order(candidates)]
     await _acknowledge(ctx, candidates, outcomes)
+
+
+def _in_lock_order(candidates: Candidates) -> list[tuple[str, str]]:
+    return sorted(candidates.links, key=lambda pair: pair[1])
 
 
 _PAGE_TAG = re.compile(r"(?<![\w#])#trang(?!\w)", re.IGNORECASE)
@@ -106,14 +118,26 @@ async def _page_post_unit(ctx: Context) -> int | None:
     return None
 
 
-async def _credit(ctx: Context, original: str, canonical: str, page_unit_id: int | None = None) -> CreditOutcome:
+async def _credit(ctx: Context, original: str, canonical: str, page_unit_id: int | None,
+                  unit_id: int | None) -> CreditOutcome:
+    assert ctx.person is not None
+    outcome = await ctx.uow.submissions.credit(_submission(ctx, original, canonical, page_unit_id, unit_id))
+    if outcome.result == "credited":
+        row = _credit_audit(ctx, canonical, unit_id)
+        ctx.uow.audit.add(row["at"], row["action"], actor=row["actor"], person_id=row["person_id"], chat=row["chat"],
+                          unit_id=row["unit_id"], **row["detail"])
+    return outcome
+
+
+def _submission(ctx: Context, original: str, canonical: str, page_unit_id: int | None,
+                unit_id: int | None) -> dict:
     person, member = ctx.person, ctx.member
     assert person is not None and member is not None
     msg = ctx.msg
-    outcome = await ctx.uow.submissions.credit(dict(
+    return dict(
         person_id=person.id,
         member_id=member.id,
-        unit_id=person.home_unit_id,
+        unit_id=unit_id,
         group_id=ctx.group.id if ctx.group else None,
         chat_platform=msg.chat.platform,
         chat_id=msg.chat.chat_id,
@@ -125,11 +149,14 @@ async def _credit(ctx: Context, original: str, canonical: str, page_unit_id: int
         is_page_post=page_unit_id is not None,
         page_unit_id=page_unit_id,
         created_at=ctx.now,
-    ))
-    if outcome.result == "credited":
-        ctx.uow.audit.add(ctx.now, "credit", actor=ctx.actor, person_id=person.id, chat=msg.chat.key,
-                          unit_id=person.home_unit_id, message_id=msg.message_id, url=canonical)
-    return outcome
+    )
+
+
+def _credit_audit(ctx: Context, canonical: str, unit_id: int | None) -> dict:
+    """The audit row of one credit, one by one or in a batch alike."""
+    assert ctx.person is not None
+    return dict(at=ctx.now, action="credit", actor=ctx.actor, person_id=ctx.person.id, chat=ctx.msg.chat.key,
+                unit_id=unit_id, detail=dict(message_id=ctx.msg.message_id, url=canonical))
 
 
 def _storable_page_key(original: str, canonical: str) -> str | None:
@@ -152,6 +179,18 @@ async def _withdraw_removed(ctx: Context, now_in_message: set[str]) -> None:
 
 async def _acknowledge(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome]) -> None:
     """A 👍 when something was newly credited; words only when something needs explaining."""
+    text = _acknowledgement(ctx, candidates, outcomes)
+    if text:
+        # Claimed per message: a redelivered update or a later edit repeats no explanation.
+        await ctx.reply_once("explain", text, period=_explain_period(ctx))
+
+
+def _explain_period(ctx: Context) -> str:
+    return f"m{ctx.msg.message_id}"[:64]
+
+
+def _acknowledgement(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome]) -> str:
+    """Queue the 👍 if something was newly credited; return the explanation to claim, if any."""
     lines: list[str] = []
     credited = sum(o.result == "credited" for o in outcomes)
     duplicates = [o for o in outcomes if o.result == "duplicate"]
@@ -171,9 +210,7 @@ async def _acknowledge(ctx: Context, candidates: Candidates, outcomes: list[Cred
         lines.append(texts_vi.NOT_A_POST)
     for host in candidates.refused_hosts:
         lines.append(texts_vi.not_allowed_source(host))
-    if lines:
-        # Claimed per message: a redelivered update or a later edit repeats no explanation.
-        await ctx.reply_once("explain", "\n".join(lines), period=f"m{ctx.msg.message_id}"[:64])
+    return "\n".join(lines)
 
 
 async def cmd_huy(ctx: Context) -> None:
@@ -211,3 +248,99 @@ async def links_in_command_message(ctx: Context, command: str) -> None:
         await capture_links(ctx)
     elif policy == LinksInCommand.REFUSE and any(canonicalize(u) for u in message_links(ctx)):
         ctx.reply(texts_vi.LINK_WITH_UNDO_NOT_CREDITED)
+
+
+# --- a batch of plain messages, set-based (SPEC §5) -----------------------------------------------
+
+
+async def credit_batch(items: Sequence[tuple[Context, int | None]]) -> None:
+    """Credit the links of plain new messages, already registered in order, exactly as one by one
+    would (same rows, same outcomes, same replies), in a fixed number of statements.
+
+    ``items``: each message's context and its sender's home unit as it was right after that
+    message was registered (a later message of the batch may move it, as it would one by one).
+    Only new messages from people, with no command and no #trang, come here.
+    """
+    uow = items[0][0].uow if items else None
+    plan: list[tuple[Context, int | None, Candidates, list[tuple[str, dict]]]] = []
+    for ctx, unit_id in items:
+        raw = message_links(ctx)
+        if not raw:
+            continue
+        if ctx.msg.chat.is_group and (ctx.group is None or ctx.group.unit_id is None):
+            await capture_links(ctx)  # the day's hint; nothing is credited, so order cannot matter
+            continue
+        candidates = select_candidates(raw, ctx)
+        rows = [(canonical, _submission(ctx, original, canonical, None, unit_id))
+                for original, canonical in _in_lock_order(candidates)]
+        plan.append((ctx, unit_id, candidates, rows))
+    if uow is None or not plan:
+        return
+    ingest = IngestRepository(uow.session)
+
+    def key(values: dict) -> tuple[str, str, str, str]:
+        return (values["chat_platform"], values["chat_id"], values["message_id"], values["canonical_url"])
+
+    every = [values for *_, rows in plan for _, values in rows]
+    recorded = await ingest.same_message_links(key(v) for v in every) if every else {}
+    if any(withdrawn is not None and reason == "edit" for withdrawn, reason in recorded.values()):
+        # A redelivered message whose link an edit took out revives it, if no later message took
+        # it first: so rare that the batch is credited message by message, exactly.
+        for ctx, unit_id, candidates, _ in plan:
+            await _credit_message(ctx, candidates, unit_id)
+        return
+    inserted = await ingest.insert_submissions([v for v in every if key(v) not in recorded])
+    # The same message twice in one batch: the second is a redelivery of the first when the first
+    # was recorded, and otherwise meets the same earlier credit the first met.
+    first: dict[tuple, str] = {}
+    outcome_of: list[str] = []
+    for values in every:
+        k = key(values)
+        if k in recorded:
+            result = "redelivered"
+        elif k in first:
+            result = "redelivered" if first[k] == "credited" else first[k]
+        else:
+            result = "credited" if k in inserted else "duplicate"
+            first[k] = result
+        outcome_of.append(result)
+    wanted = [(v["person_id"], v["canonical_url"]) for v, r in zip(every, outcome_of) if r == "duplicate"]
+    since = await ingest.live_credit_times(wanted) if wanted else {}
+    audit: list[dict] = []
+    explain: list[tuple[Context, str]] = []
+    position = 0
+    for ctx, unit_id, candidates, rows in plan:
+        outcomes: list[CreditOutcome] = []
+        for canonical, values in rows:
+            result = outcome_of[position]
+            position += 1
+            if result == "duplicate":
+                outcomes.append(CreditOutcome("duplicate", since.get((values["person_id"], canonical))))
+            else:
+                outcomes.append(CreditOutcome(result))
+                if result == "credited":
+                    audit.append(_credit_audit(ctx, canonical, unit_id))
+        text = _acknowledgement(ctx, candidates, outcomes)
+        if text:
+            explain.append((ctx, text))
+    if audit:
+        await ingest.add_audit(audit)
+    if explain:
+        await _explain_many(ingest, explain)
+
+
+async def _explain_many(ingest: IngestRepository, explain: list[tuple[Context, str]]) -> None:
+    """``reply_once("explain", …)`` for many messages: one INSERT claims the new ones; a key it
+    did not take (claimed before, or released after a failed send) goes through reply_once."""
+    actions = [(ctx, SendText.of(ctx.msg.chat, text, reply_to=ctx.msg.message_id)) for ctx, text in explain]
+    claims = [(ctx.msg.chat.platform, ctx.msg.chat.chat_id, "explain", _explain_period(ctx), dump_actions([action]))
+              for ctx, action in actions]
+    instance = explain[0][0].instance
+    taken = await ingest.claim_new(claims, instance, CLAIM_LEASE)
+    for (ctx, action), (platform, chat_id, kind, period, _), (_, text) in zip(actions, claims, explain):
+        if (platform, chat_id, kind, period) in taken:
+            taken.discard((platform, chat_id, kind, period))  # the same message twice: the first speaks
+            ctx.out.append(action)
+            ctx.claims[id(action)] = Claim(platform, chat_id, kind, period)
+        else:
+            await ctx.reply_once("explain", text, period=period)

@@ -596,3 +596,131 @@ class LeaveRepository:
                 .where(Leave.person_id == person_id, Leave.last_day >= first_day, Leave.first_day <= last_day)
                 .order_by(Leave.first_day))
         return [(a, b) for a, b in (await self.session.execute(stmt)).all()]
+
+
+class IngestRepository:
+    """Set-based reads and writes for a batch of incoming messages (SPEC §5): a fixed number of
+    statements per batch, whatever the number of messages in it. The rules stay the database's:
+    the same unique indexes decide what counts, through one multi-row INSERT … ON CONFLICT."""
+
+    # Rows per multi-row statement: well under SQLite's 32,766 bound parameters at 14 columns.
+    CHUNK = 1000
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+
+    def _insert(self, table):
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    async def groups(self, chats: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Group]:
+        """The group rows of these (platform, chat id) pairs that exist, in one query."""
+        keys = sorted(set(chats))
+        found: dict[tuple[str, str], Group] = {}
+        for start in range(0, len(keys), self.CHUNK):
+            stmt = select(Group).where(tuple_(Group.platform, Group.chat_id).in_(keys[start:start + self.CHUNK]))
+            for group in (await self.session.execute(stmt)).scalars():
+                found[(group.platform, group.chat_id)] = group
+        return found
+
+    async def members(self, users: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Member]:
+        """The accounts of these (platform, user id) pairs that exist, each with its person."""
+        keys = sorted(set(users))
+        found: dict[tuple[str, str], Member] = {}
+        for start in range(0, len(keys), self.CHUNK):
+            stmt = (select(Member).where(tuple_(Member.platform, Member.user_id).in_(keys[start:start + self.CHUNK]))
+                    .options(joinedload(Member.person)))
+            for member in (await self.session.execute(stmt)).scalars():
+                found[(member.platform, member.user_id)] = member
+        return found
+
+    @staticmethod
+    def refresh_member(member: Member, user: UserRef, now: datetime) -> None:
+        """What MemberRepository.ensure does to an account it found, for one already loaded."""
+        name = unicodedata.normalize("NFC", user.display_name or "").strip()[:200] or user.user_id
+        if member.display_name != name:
+            member.display_name = name
+        if user.username is not None and member.username != user.username[:64]:
+            member.username = user.username[:64]
+        if now - member.last_seen_at > SEEN_RESOLUTION:
+            member.last_seen_at = now
+        if not member.active:
+            member.active = True
+
+    async def load_memberships(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Bring these (group id, member id) rows into the session, so that looking one up by its
+        key (``session.get``) costs no query."""
+        keys = sorted(set(pairs))
+        for start in range(0, len(keys), self.CHUNK):
+            stmt = select(GroupMembership).where(
+                tuple_(GroupMembership.group_id, GroupMembership.member_id).in_(keys[start:start + self.CHUNK]))
+            (await self.session.execute(stmt)).scalars().all()
+
+    async def insert_submissions(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+        """Insert many submissions, each skipped when a unique index says it is not new (a
+        redelivery, or a person's live credit for that post). Rows are taken in order, so of two
+        rows in the batch for the same person and post the first wins, as one by one. Returns the
+        (chat platform, chat id, message id, canonical link) of the rows inserted."""
+        inserted: set[tuple[str, str, str, str]] = set()
+        table = Submission.__table__
+        for start in range(0, len(rows), self.CHUNK):
+            stmt = (self._insert(table).values(list(rows[start:start + self.CHUNK])).on_conflict_do_nothing()
+                    .returning(table.c.chat_platform, table.c.chat_id, table.c.message_id, table.c.canonical_url))
+            inserted.update(tuple(r) for r in (await self.session.execute(stmt)).all())
+        return inserted
+
+    async def same_message_links(self, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple, tuple]:
+        """For (chat platform, chat id, message id, canonical link) keys: the recorded row's
+        (withdrawn_at, withdrawn_reason), for the keys that have one."""
+        keys = sorted(set(keys))
+        found: dict[tuple, tuple] = {}
+        s = Submission
+        for start in range(0, len(keys), self.CHUNK):
+            stmt = select(s.chat_platform, s.chat_id, s.message_id, s.canonical_url, s.withdrawn_at,
+                          s.withdrawn_reason).where(
+                tuple_(s.chat_platform, s.chat_id, s.message_id, s.canonical_url).in_(keys[start:start + self.CHUNK]))
+            for row in (await self.session.execute(stmt)).all():
+                found[tuple(row[:4])] = (row[4], row[5])
+        return found
+
+    async def live_credit_times(self, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], datetime]:
+        """When each (person id, canonical link) was credited, for those with a live credit."""
+        keys = sorted(set(pairs))
+        found: dict[tuple[int, str], datetime] = {}
+        s = Submission
+        for start in range(0, len(keys), self.CHUNK):
+            stmt = select(s.person_id, s.canonical_url, s.created_at).where(
+                tuple_(s.person_id, s.canonical_url).in_(keys[start:start + self.CHUNK]), s.withdrawn_at.is_(None))
+            for person_id, canonical, created in (await self.session.execute(stmt)).all():
+                found[(person_id, canonical)] = created
+        return found
+
+    async def add_audit(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Audit rows in one statement (``detail`` as AuditRepository.add writes it)."""
+        table = AuditLog.__table__
+        values = [dict(at=r["at"], action=r["action"], actor=r.get("actor"), person_id=r.get("person_id"),
+                       chat=r.get("chat"), unit_id=r.get("unit_id"),
+                       detail=json.dumps(r["detail"], ensure_ascii=False, default=str) if r.get("detail") else None)
+                  for r in rows]
+        for start in range(0, len(values), self.CHUNK):
+            await self.session.execute(table.insert().values(values[start:start + self.CHUNK]))
+
+    async def claim_new(self, claims: Sequence[tuple[str, str, str, str, str | None]], instance: str,
+                        lease: timedelta) -> set[tuple[str, str, str, str]]:
+        """Claim many never-claimed sends at once: (platform, chat id, kind, period, payload).
+        Returns the keys taken; a key not taken may still be free again (a released claim), which
+        only SentMessageRepository.claim's guarded UPDATE may decide."""
+        taken: set[tuple[str, str, str, str]] = set()
+        table = SentMessage.__table__
+        now, until = server_now(self._dialect), server_now(self._dialect, lease.total_seconds())
+        for start in range(0, len(claims), self.CHUNK):
+            values = [dict(chat_platform=p, chat_id=c, kind=k, period=per, instance=instance, claimed_at=now,
+                           lease_until=until, status="claimed", attempts=0, payload=payload)
+                      for p, c, k, per, payload in claims[start:start + self.CHUNK]]
+            stmt = (self._insert(table).values(values).on_conflict_do_nothing()
+                    .returning(table.c.chat_platform, table.c.chat_id, table.c.kind, table.c.period))
+            taken.update(tuple(r) for r in (await self.session.execute(stmt)).all())
+        return taken
