@@ -97,11 +97,19 @@ READ_TIMEOUT_SECONDS = 3.0
 READ_BACKOFF_SECONDS = 30.0
 # A 429 is waited out this many times before a send is given up as transient (and retried later).
 MAX_RETRIES = 8
+# Webhook POSTs that arrive within this window (or until this many) are handled as one batch.
+WEBHOOK_WINDOW_SECONDS = 0.005
+WEBHOOK_BATCH_MAX = 100
 PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
 
 
 class Core(Protocol):
-    """What the adapter needs from the application (passed in by bot.app, never imported)."""
+    """What the adapter needs from the application (passed in by bot.app, never imported).
+
+    A core may also offer ``handle_batch(events)``: the events of updates that arrived together,
+    handled in one transaction; a ``retry_later`` exception from it may carry ``handled``, the
+    number of leading events committed before the database went away. Without it, the adapter
+    hands over one event at a time."""
 
     async def handle(self, event: Incoming) -> None: ...
 
@@ -576,7 +584,8 @@ class TelegramPlatform:
     def __init__(self, *, token: str, base_url: str, core: Core, menu: list[tuple[str, str]],
                  retry_later: tuple[type[BaseException], ...],
                  mode: str = "polling", webhook_url: str | None = None, secret: str = "",
-                 poll_timeout: int = 50, retry_delay: float = 5.0) -> None:
+                 poll_timeout: int = 50, retry_delay: float = 5.0,
+                 webhook_window: float = WEBHOOK_WINDOW_SECONDS) -> None:
         """``retry_later``: the exceptions from ``core.handle`` that mean "not now" (the database
         is unavailable), after which the update is not confirmed and comes again; any other
         exception is a bug, logged, and the update confirmed."""
@@ -607,6 +616,13 @@ class TelegramPlatform:
         self._offset: int | None = None
         self._stopping = asyncio.Event()
         self._failures: dict[int, BaseException] = {}
+        # While a batch is read through PTB, _on_update collects each update's events here.
+        self._collected: dict[int, list[Incoming]] | None = None
+        self.webhook_window = webhook_window
+        self._waiting: list[tuple[Update, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+        self._batches: set[asyncio.Task] = set()
+        self._batch_lock = asyncio.Lock()  # one batch at a time: a chat's messages keep their order
 
     @property
     def bot(self) -> Bot:
@@ -677,7 +693,89 @@ class TelegramPlatform:
             logger.exception("telegram: webhook update %s could not be read; confirmed without handling",
                              data.get("update_id"))
             return True
-        return await self.process(update)
+        if getattr(self.core, "handle_batch", None) is None:
+            return await self.process(update)
+        # Gathered with the POSTs arriving in the next few ms; answered once their batch commits.
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._waiting.append((update, done))
+        if len(self._waiting) >= WEBHOOK_BATCH_MAX:
+            self._take_waiting()
+        elif self._flusher is None:
+            self._flusher = asyncio.create_task(self._window(), name="telegram-webhook-window")
+        return await asyncio.shield(done)
+
+    async def _window(self) -> None:
+        await asyncio.sleep(self.webhook_window)
+        self._flusher = None
+        self._take_waiting()
+
+    def _take_waiting(self) -> None:
+        """Everything waiting becomes one batch; batches run in the order they were taken."""
+        waiting, self._waiting = self._waiting, []
+        if waiting:
+            task = asyncio.create_task(self._flush(waiting), name="telegram-webhook-batch")
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _flush(self, waiting: list[tuple[Update, asyncio.Future]]) -> None:
+        confirmed = 0
+        try:
+            confirmed = await self.process_batch([update for update, _ in waiting])
+        except Exception:  # noqa: BLE001 - each POST must be answered whatever happened
+            logger.exception("telegram: a webhook batch failed")
+        finally:
+            for n, (_, done) in enumerate(waiting):
+                if not done.done():
+                    done.set_result(n < confirmed)
+
+    async def process_batch(self, updates: list[Update]) -> int:
+        """Handle updates that arrived together, in one transaction when the core can; returns
+        how many leading updates may be confirmed (all, unless the database was away)."""
+        async with self._batch_lock:
+            handle_batch = getattr(self.core, "handle_batch", None)
+            if handle_batch is None or len(updates) == 1:
+                for n, update in enumerate(updates):
+                    if not await self.process(update):
+                        return n
+                return len(updates)
+            self._collected = {}
+            try:
+                for update in updates:
+                    await self.application.process_update(update)  # PTB's handlers fill _collected
+                collected = self._collected
+            finally:
+                self._collected = None
+            events: list[Incoming] = []
+            ends: list[int] = []  # after update i, this many events
+            for update in updates:
+                events.extend(collected.get(update.update_id, ()))
+                ends.append(len(events))
+            try:
+                await handle_batch(events)
+            except self.retry_later as exc:
+                handled = getattr(exc, "handled", 0) or 0
+                confirmed = sum(1 for end in ends if end <= handled)
+                logger.warning("telegram: updates from %s not handled (%s); they will come again",
+                               updates[confirmed].update_id if confirmed < len(updates) else "?",
+                               type(exc).__name__)
+                return confirmed
+            except Exception:  # noqa: BLE001 - outside any transaction: try each update on its own
+                logger.exception("telegram: handling a batch of %d updates failed; one by one now", len(updates))
+                for n, update in enumerate(updates):
+                    if not await self._process_events(update.update_id, collected.get(update.update_id, [])):
+                        return n
+            return len(updates)
+
+    async def _process_events(self, update_id: int, events: list[Incoming]) -> bool:
+        try:
+            for event in events:
+                await self.core.handle(event)
+        except self.retry_later:
+            return False
+        except Exception:  # noqa: BLE001
+            logger.exception("telegram: handling update %s failed; confirmed so that it does not come back",
+                             update_id)
+        return True
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """PTB calls this for every update. Only ``retry_later`` failures are kept (the update is
@@ -688,6 +786,9 @@ class TelegramPlatform:
         except Exception:  # noqa: BLE001
             logger.exception("telegram: update %s could not be translated; confirmed without handling",
                              update.update_id)
+            return
+        if self._collected is not None:
+            self._collected[update.update_id] = events
             return
         try:
             for event in events:
@@ -721,15 +822,19 @@ class TelegramPlatform:
                     logger.warning("telegram: getUpdates failed (%s); retrying", type(exc).__name__)
                     await self._pause()
                     continue
+            if self._stopping.is_set():
+                return
+            # The whole answer is one batch: one transaction, then one confirmation (SPEC §3.7).
+            readable = [u for u in updates if not isinstance(u, int)]
+            confirmed = await self.process_batch(readable) if readable else 0
             for update in updates:
-                if self._stopping.is_set():
-                    return
                 if isinstance(update, int):  # unreadable: logged, and confirmed so it does not return
                     self._offset = update + 1
                     continue
-                if not await self.process(update):
+                if confirmed == 0:
                     await self._pause()
                     break  # the next getUpdates brings it (and what follows) again
+                confirmed -= 1
                 self._offset = update.update_id + 1
 
     async def _read_batch_leniently(self) -> list[Update | int]:
