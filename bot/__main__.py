@@ -104,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     imp = units_sub.add_parser("import", parents=[config_opt], help="nhập đơn vị từ CSV hoặc XLSX")
     imp.add_argument("file", metavar="TỆP", help="tệp CSV hoặc XLSX có các cột code,name,type,parent (staff nếu có)")
     units_sub.add_parser("codes", parents=[config_opt], help="in mã tham gia và mã quản trị (CSV)")
+
+    webp = sub.add_parser("web", parents=[config_opt], help="trang quản lý trên web")
+    web_sub = webp.add_subparsers(dest="web_command", required=True, metavar="LỆNH", title="lệnh")
+    link = web_sub.add_parser("link", parents=[config_opt], help="in liên kết đăng nhập dùng một lần (10 phút)")
+    link.add_argument("account", metavar="NỀN_TẢNG:MÃ", help="tài khoản, ví dụ telegram:123456789")
     return parser
 
 
@@ -209,15 +214,44 @@ async def _cmd_units_codes(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_web_link(args: argparse.Namespace) -> int:
+    """`web link PLATFORM:ID`: exactly one line, the one-use dashboard login link (SPEC §4.1)."""
+    from bot.app import open_storage
+    from handlers.web_login import NoDashboard, login_link_for_account
+
+    config = _config(args)
+    storage = await open_storage(config)
+    try:
+        async with storage.uow() as uow:
+            url = await login_link_for_account(uow, config, args.account, datetime.now(timezone.utc))
+    except NoDashboard as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        await storage.close()
+    print(url)
+    return 0
+
+
+async def _cmd_report(args: argparse.Namespace) -> int:
+    """`report --unit CODE --period P --out FILE.xlsx` and `report --setup [--out FILE.xlsx]`."""
+    from bot.report_cli import ReportCliError, run_report
+
+    try:
+        return await run_report(args, _config(args, say_database=True))
+    except ReportCliError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The operator's commands print their own one line; the log speaks only when something is wrong.
-    setup_logging(console=args.command in ("console", "units", "migrate"))
+    setup_logging(console=args.command in ("console", "units", "migrate", "web"))
     handler = {
         "run": _cmd_run,
         "console": _cmd_console,
         "migrate": _cmd_migrate,
         "units": lambda a: (_cmd_units_import if a.units_command == "import" else _cmd_units_codes)(a),
+        "web": _cmd_web_link,
     }[args.command]
     from storage.migrate import SchemaTooNew
 

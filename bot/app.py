@@ -170,12 +170,22 @@ class TelegramApp:
     async def start(self) -> None:
         identity = await self.platform.start()
         self.dispatcher.set_bot_username("telegram", identity.username)
-        if self.config.telegram.mode == "webhook":
-            self._runner = await serve(
-                build_app(health=self.health, telegram=self.platform.process_json, secret=self.config.telegram.secret),
-                self.config.web.listen, self.config.web.port,
-            )
-        else:
+        # [web] is served in both modes: the dashboard (SPEC §3.8) and /healthz work when polling too.
+        webhook = self.config.telegram.mode == "webhook"
+        from bot.dashboard import build_dashboard
+
+        app = build_app(health=self.health, telegram=self.platform.process_json if webhook else None,
+                        secret=self.config.telegram.secret,
+                        dashboard=build_dashboard(self.storage.uow, self.config, self.dispatcher.clock))
+        try:
+            self._runner = await serve(app, self.config.web.listen, self.config.web.port)
+        except OSError as exc:
+            if webhook:
+                raise
+            # Polling needs no web server: a taken port costs the dashboard, not the bot.
+            logger.warning("web server not started on %s:%d (%s): the dashboard and /healthz are off",
+                           self.config.web.listen, self.config.web.port, exc.strerror or exc)
+        if not webhook:
             self._tasks.append(asyncio.create_task(self.platform.poll(), name="telegram-poll"))
         # Last: the outbox can send now. Start-up makes up what was missed while down (SPEC §3.3).
         self.scheduler = Scheduler(self.jobs, self.dispatcher.clock)

@@ -25,7 +25,7 @@ HealthCheck = Callable[[], Awaitable[bool]]
 
 
 def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret: str = "",
-              health_timeout: float = HEALTH_TIMEOUT) -> web.Application:
+              health_timeout: float = HEALTH_TIMEOUT, dashboard: web.Application | None = None) -> web.Application:
     """The aiohttp application: GET /healthz, and POST /telegram/webhook when given a sink.
 
     /healthz answers 200 only when ``health`` (a query on the database) succeeds within
@@ -63,6 +63,10 @@ def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret
     app.router.add_get("/healthz", healthz)
     if telegram is not None:
         app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    if dashboard is not None:  # the web dashboard under /web (bot.dashboard, SPEC §3.8)
+        from bot.dashboard import mount
+
+        mount(app, dashboard)
     return app
 
 

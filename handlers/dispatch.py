@@ -92,6 +92,11 @@ def build_command_table() -> CommandTable:
 
         await web_login.cmd_web(ctx, cmd.args)
 
+    async def _web(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import web_login
+
+        await web_login.cmd_web(ctx, cmd.args)
+
     async def _lienket(ctx: Context, cmd: ParsedCommand) -> None:
         await accounts.cmd_lienket(ctx, cmd.args)
 
@@ -106,6 +111,7 @@ def build_command_table() -> CommandTable:
         CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _dangvien),
         CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN, _bodangvien),
         CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _nghi),
+        CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
         CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
         CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _lienket),
         CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),

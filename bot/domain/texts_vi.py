@@ -392,6 +392,78 @@ def figure(a: int, b: int) -> str:
     return f"{a}/{b}"
 
 
+# /web and the web dashboard (SPEC §3.8)
+
+MENU_WEB = "Liên kết đăng nhập trang quản lý trên web (quản trị viên)"
+WEB_ADMINS_ONLY = "Trang quản lý trên web dành cho quản trị viên của đơn vị; bot chưa ghi nhận thầy cô quản trị đơn vị nào."
+
+
+def web_private_only(link: str | None) -> str:
+    if link:
+        return f"Liên kết đăng nhập chỉ gửi trong tin nhắn riêng: thầy cô hãy mở {link} rồi gửi /web."
+    return "Liên kết đăng nhập chỉ gửi trong tin nhắn riêng: thầy cô hãy nhắn riêng cho bot /web."
+
+
+def web_login_link(url: str) -> str:
+    return f"Liên kết đăng nhập trang quản lý (dùng một lần, trong 10 phút, đừng chuyển cho người khác):\n{url}"
+
+
+def web_bad_account(account: str) -> str:
+    return f"Không hiểu tài khoản \"{account}\": hãy viết NỀN_TẢNG:MÃ, ví dụ telegram:123456789."
+
+
+def web_unknown_account(account: str) -> str:
+    return f"Bot chưa từng thấy tài khoản {account}."
+
+
+def web_not_admin(account: str) -> str:
+    return f"Tài khoản {account} không quản trị đơn vị nào nên không đăng nhập được trang quản lý."
+
+
+WEB_TITLE = "Lan Tỏa — trang quản lý"
+WEB_LOGIN_HEAD = "Đăng nhập trang quản lý Lan Tỏa"
+WEB_LOGIN_EXPLAIN = "Bấm nút dưới đây để đăng nhập. Liên kết chỉ dùng được một lần, trong 10 phút."
+WEB_LOGIN_BUTTON = "Đăng nhập"
+WEB_LINK_INVALID = ("Liên kết đăng nhập này không còn dùng được (đã dùng hoặc đã quá 10 phút). "
+                    "Thầy cô hãy nhắn riêng cho bot /web để nhận liên kết mới.")
+WEB_SIGN_IN_FIRST = ("Thầy cô chưa đăng nhập hoặc phiên đăng nhập đã hết hạn (8 giờ). "
+                     "Hãy nhắn riêng cho bot /web để nhận liên kết đăng nhập.")
+WEB_SIGNED_OUT = "Thầy cô đã đăng xuất."
+WEB_LOGOUT = "Đăng xuất"
+WEB_NOT_FOUND = "Không tìm thấy trang này."
+WEB_BACK_HOME = "Về trang đầu"
+WEB_MY_UNITS = "Đơn vị thầy cô quản lý"
+WEB_PERIOD = "Kỳ"
+WEB_SHOW = "Xem"
+WEB_PERIOD_HINT = "tuan, thang, hocky, namhoc, YYYY-MM, YYYY-Www hoặc YYYY-MM-DD..YYYY-MM-DD"
+WEB_PAGE_POSTS = "Bài trên trang"
+WEB_SHARED = "Đã chia sẻ"
+WEB_MET = "Đạt chỉ tiêu"
+WEB_PARTY = "Đảng viên đạt chỉ tiêu"
+WEB_JOINED = "Đã tham gia / biên chế"
+WEB_CHILDREN = "Đơn vị trực thuộc"
+WEB_RANK = "Hạng"
+WEB_UNIT = "Đơn vị"
+WEB_TREND = "12 tuần"
+WEB_TREND_OWN = "Tỉ lệ đạt chỉ tiêu 12 tuần gần đây"
+WEB_NO_GROUP = "chưa có nhóm"
+WEB_NO_PEOPLE = "chưa có ai"
+WEB_LAGGARDS = "Chưa đạt chỉ tiêu"
+WEB_ALL_MET = "Mọi người đã đạt chỉ tiêu."
+WEB_PARTY_SHORT = "Đảng viên chưa đạt chỉ tiêu (chỉ quản trị viên của chính đơn vị thấy)"
+WEB_PARTY_ALL_MET = "Đảng viên đều đã đạt chỉ tiêu."
+WEB_REPORT = "Tải báo cáo (.xlsx)"
+WEB_HOLIDAY_WEEK = "tuần nghỉ"
+
+
+def web_trend_point(week_label: str, met: int, expected: int) -> str:
+    return f"{week_label}: {met}/{expected} đạt"
+
+
+def web_bad_period(detail: str) -> str:
+    return f"{detail} Đang hiển thị tuần này."
+
+
 def status_head(unit_name: str, label: str) -> str:
     return f"📊 {unit_name} — {label}"
 
