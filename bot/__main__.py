@@ -99,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("console", parents=[config_opt], help="trình mô phỏng trò chuyện trên terminal")
     sub.add_parser("migrate", parents=[config_opt], help="cập nhật lược đồ cơ sở dữ liệu")
 
+    members = sub.add_parser("members", parents=[config_opt], help="thành viên")
+    members_sub = members.add_subparsers(dest="members_command", required=True, metavar="LỆNH", title="lệnh")
+    forget = members_sub.add_parser("forget", parents=[config_opt],
+                                    help="xoá dữ liệu của một người theo yêu cầu (giữ số liệu của đơn vị)")
+    forget.add_argument("account", metavar="NỀN_TẢNG:MÃ", help="tài khoản, ví dụ telegram:123456789")
+    backup = sub.add_parser("backup", parents=[config_opt], help="sao lưu cơ sở dữ liệu SQLite khi bot đang chạy")
+    backup.add_argument("--out", required=True, metavar="TỆP", help="tệp sao lưu sẽ được tạo")
+
     units = sub.add_parser("units", parents=[config_opt], help="danh sách đơn vị")
     units_sub = units.add_subparsers(dest="units_command", required=True, metavar="LỆNH", title="lệnh")
     imp = units_sub.add_parser("import", parents=[config_opt], help="nhập đơn vị từ CSV hoặc XLSX")
@@ -165,6 +173,45 @@ async def _cmd_migrate(args: argparse.Namespace) -> int:
         print(texts_vi.schema_upgraded(result.before, result.after))
     else:
         print(texts_vi.schema_up_to_date(result.after))
+    return 0
+
+
+async def _cmd_members_forget(args: argparse.Namespace) -> int:
+    """`members forget PLATFORM:ID` (SPEC §3.4): one line on success; an unknown account is exit 2."""
+    from bot.app import open_storage
+    from handlers.forget import BadAccount, forget, parse_account
+
+    config = _config(args, say_database=True)
+    try:
+        platform, user_id = parse_account(args.account)
+    except BadAccount as exc:
+        raise UserError(str(exc)) from exc
+    storage = await open_storage(config)
+    try:
+        async with storage.uow() as uow:
+            done = await forget(uow, platform, user_id, datetime.now(timezone.utc))
+    finally:
+        await storage.close()
+    if done is None:
+        raise UserError(texts_vi.forget_unknown(f"{platform}:{user_id}"))
+    print(texts_vi.forget_done(done.erased.accounts, done.erased.links))
+    return 0
+
+
+async def _cmd_backup(args: argparse.Namespace) -> int:
+    """`backup --out FILE`: SQLite's online backup; for PostgreSQL one line pointing to pg_dump."""
+    from bot.backup import BackupError, backup_sqlite, sqlite_path
+
+    config = _config(args, say_database=True)
+    path = sqlite_path(config.database.url)
+    if path is None:
+        print(texts_vi.backup_postgres(_database_shown(config.database.url)), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        size = await backup_sqlite(path, Path(args.out), progress=sys.stderr.isatty())
+    except BackupError as exc:
+        raise UserError(texts_vi.backup_failed(args.out, str(exc))) from exc
+    print(texts_vi.backup_done(args.out, size / 1_000_000))
     return 0
 
 
@@ -245,11 +292,13 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The operator's commands print their own one line; the log speaks only when something is wrong.
-    setup_logging(console=args.command in ("console", "units", "migrate", "web"))
+    setup_logging(console=args.command in ("console", "units", "migrate", "members", "backup", "web"))
     handler = {
         "run": _cmd_run,
         "console": _cmd_console,
         "migrate": _cmd_migrate,
+        "members": _cmd_members_forget,
+        "backup": _cmd_backup,
         "units": lambda a: (_cmd_units_import if a.units_command == "import" else _cmd_units_codes)(a),
         "web": _cmd_web_link,
     }[args.command]

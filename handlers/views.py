@@ -111,6 +111,11 @@ async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period:
         target = (unit_type.weekly_page_posts if unit_type else 0) * weeks
         own[uid] = unit_figures(by_unit.get(uid, []), party, known=known.get(uid, 0),
                                 page_posts=snap.page_posts.get(uid, 0), page_target=target)
+        if snap.anonymous_links.get(uid):
+            from dataclasses import replace as _replace
+
+            # Links of people erased on request still count for their unit (SPEC §3.4).
+            own[uid] = _replace(own[uid], links=own[uid].links + snap.anonymous_links[uid])
     rollup: dict[int, UnitFigures] = {}
     # Deepest first, so each unit adds its children's finished roll-ups.
     for uid in sorted(units, key=lambda i: -units[i].depth):

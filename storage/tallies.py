@@ -64,6 +64,9 @@ class Snapshot:
     facts: dict[int, PersonFacts]
     page_posts: dict[int, int]
     groups: list[GroupRow]
+    # Per unit, live links in the period whose author was erased on request (`members forget`):
+    # the unit keeps their contribution as an anonymous count, no person is expected for it.
+    anonymous_links: dict[int, int] = field(default_factory=dict)
 
 
 class TallyRepository:
@@ -126,7 +129,19 @@ class TallyRepository:
         }
         page_posts = await self._page_posts(in_tree, tl.period.start, tl.period.end)
         groups = await self._groups(in_tree) if with_groups else []
-        return Snapshot(units, people, facts, page_posts, groups)
+        anonymous = await self._anonymous_links(in_tree, tl.period.start, tl.period.end)
+        return Snapshot(units, people, facts, page_posts, groups, anonymous)
+
+    async def _anonymous_links(self, in_tree, start: datetime, end: datetime) -> dict[int, int]:
+        """Live links in [start, end) of people erased on request, per unit they were credited to."""
+        stmt = (
+            select(Submission.unit_id, func.count())
+            .join(Unit, Unit.id == Submission.unit_id)
+            .where(in_tree, Submission.person_id.is_(None), Submission.withdrawn_at.is_(None),
+                   Submission.created_at >= start, Submission.created_at < end)
+            .group_by(Submission.unit_id)
+        )
+        return {int(u): int(n) for u, n in (await self.session.execute(stmt)).all()}
 
     async def _page_posts(self, in_tree, start: datetime, end: datetime) -> dict[int, int]:
         """Distinct posts per unit first shared in [start, end): posts of the unit's registered

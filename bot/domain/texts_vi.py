@@ -370,6 +370,38 @@ def unexpected_error(kind: str, detail: str) -> str:
     return f"Lỗi: {kind}: {detail}"
 
 
+# --- members forget, backup (SPEC §3.4, §4.1) -----------------------------------------------------
+
+# Where a message still to be sent named a person erased on request.
+ERASED_PERSON = "một thành viên"
+
+
+def forget_bad_account(given: str) -> str:
+    return f"Tài khoản «{given[:80]}» không hợp lệ: hãy ghi NỀN_TẢNG:ID, ví dụ telegram:123456789 hoặc zalo:8a1b2c."
+
+
+def forget_unknown(account: str) -> str:
+    return f"Bot chưa từng thấy tài khoản {account}: không có gì để xoá."
+
+
+def forget_done(accounts: int, links: int) -> str:
+    return (f"Đã xoá dữ liệu của người này: {accounts} tài khoản cùng tên hiển thị; "
+            f"{links} liên kết vẫn được tính cho đơn vị nhưng không còn mang tên ai.")
+
+
+def backup_done(path: str, size_mb: float) -> str:
+    return f"Đã sao lưu cơ sở dữ liệu vào {path} ({size_mb:.1f} MB)."
+
+
+def backup_postgres(database: str) -> str:
+    return (f"Cơ sở dữ liệu {database} là PostgreSQL: hãy sao lưu bằng pg_dump "
+            "(ví dụ: pg_dump -Fc -f lantoa.dump TÊN_CSDL), xem mục «Triển khai» trong README.")
+
+
+def backup_failed(path: str, reason: str) -> str:
+    return f"Không sao lưu được vào {path}: {reason}"
+
+
 # --- quotas: /tinhhinh, /xephang, the weekly rhythm (SPEC §3.2, §3.3) ---------------------------
 #
 # How figures are written: `a/b` in digits; the party figure on a line of its own that holds the
