@@ -87,6 +87,21 @@ def build_command_table() -> CommandTable:
     async def _nghi(ctx: Context, cmd: ParsedCommand) -> None:
         await unit_admin.cmd_nghi(ctx, cmd.args)
 
+    async def _tieudiem(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import focus
+
+        await focus.cmd_tieudiem(ctx, cmd.args)
+
+    async def _guilen(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import focus
+
+        await focus.cmd_guilen(ctx, cmd.args)
+
+    async def _dexuat(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import focus
+
+        await focus.cmd_dexuat(ctx, cmd.args)
+
     async def _web(ctx: Context, cmd: ParsedCommand) -> None:
         from handlers import web_login
 
@@ -111,6 +126,9 @@ def build_command_table() -> CommandTable:
         CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _dangvien),
         CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN, _bodangvien),
         CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _nghi),
+        CommandSpec("tieudiem", "focus", texts_vi.MENU_TIEUDIEM, _tieudiem),
+        CommandSpec("guilen", "nominate", texts_vi.MENU_GUILEN, _guilen),
+        CommandSpec("dexuat", "nominations", texts_vi.MENU_DEXUAT, _dexuat),
         CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
         CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
         CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _lienket),

@@ -47,6 +47,9 @@ def unit_lines(view: SubtreeView, unit: Unit, chat_members: int | None = None) -
         lines.append(texts_vi.shared_line(fig.shared, fig.expected))
         if view.rules.staff_weekly > 0:
             lines.append(texts_vi.met_line(fig.met, fig.expected))
+    focus = view.focus_figures(unit.id)
+    if focus.applies and focus.expected:  # only while focus items are set (SPEC §3.2 /tieudiem)
+        lines.append(texts_vi.focus_line(focus.done, focus.expected))
     if unit.staff:
         # The headcount is the unit's own staff: set against its own people, not its subtree's.
         lines.append(texts_vi.joined_line(view.own[unit.id].known, unit.staff, chat_members))
@@ -146,6 +149,9 @@ def ranking_parts(view: SubtreeView, unit: Unit, *, top: int = 10) -> list[str]:
         lines += [texts_vi.top_member_line(t.rank, t.item.name, t.links) for t in tops]
     elif not ranked:
         lines.append(texts_vi.NO_LINKS_YET)
+    focus = view.focus_figures(unit.id)
+    if focus.applies and focus.expected:
+        lines.append(texts_vi.focus_line(focus.done, focus.expected))
     if fig.party_expected:
         lines.append(texts_vi.party_line(fig.party_met, fig.party_expected))
     return lines

@@ -5,7 +5,7 @@ judgement (bot.domain.quotas) and ranking (bot.domain.ranking)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config import Config
@@ -13,6 +13,7 @@ from bot.domain import texts_vi
 from bot.domain.quotas import PersonResult, Rules, Timeline, UnitFigures, build_timeline, judge, unit_figures
 from bot.domain.ranking import Ranked, name_key, rank_units
 from bot.domain.types import Mention, Period, Segment
+from handlers.focus_figures import FocusFigures, focus_figures
 from storage.models import Unit
 from storage.tallies import GroupRow, PersonRow
 from storage.uow import UnitOfWork
@@ -36,6 +37,10 @@ class SubtreeView:
     rollup: dict[int, UnitFigures]  # the people of its whole subtree, its own page posts
     groups: dict[int, list[GroupRow]]  # active bound groups per unit
     rules: Rules
+    # Focus completion (/tieudiem): per unit's own people and per subtree; who shared an item.
+    focus_own: dict[int, FocusFigures] = field(default_factory=dict)
+    focus_rollup: dict[int, FocusFigures] = field(default_factory=dict)
+    focus_people: set[int] = field(default_factory=set)
 
     @property
     def holiday(self) -> bool:
@@ -76,6 +81,15 @@ class SubtreeView:
             rankable = bool(self.has_group_below(child_id))
             rows.append((self.units[child_id], fig, rankable))
         return rank_units(rows, name_of=lambda u: name_key(u.name))
+
+    def focus_figures(self, unit_id: int, *, own: bool = False) -> FocusFigures:
+        """k/N of the expected people (of the subtree, or with ``own`` of the unit alone) who
+        shared one of the focus items that applied to them; ``applies`` False: none was set."""
+        return (self.focus_own if own else self.focus_rollup).get(unit_id, FocusFigures())
+
+    def focus_done(self, person_id: int) -> bool:
+        """The person shared a focus item that applied to them in the period."""
+        return person_id in self.focus_people
 
     def has_group_below(self, unit_id: int) -> bool:
         prefix = self.units[unit_id].path
@@ -126,7 +140,10 @@ async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period:
     groups: dict[int, list[GroupRow]] = defaultdict(list)
     for g in snap.groups:
         groups[g.unit_id].append(g)
-    return SubtreeView(root, tl, now, units, children, snap.people, results, own, rollup, groups, rules)
+    focus_own, focus_rollup, focus_people = focus_figures(units, children, snap.people, results,
+                                                         await uow.tallies.focus(root, tl))
+    return SubtreeView(root, tl, now, units, children, snap.people, results, own, rollup, groups, rules,
+                       focus_own, focus_rollup, focus_people)
 
 
 def mention_list(people: list[PersonRow], platform: str, limit: int = 30,

@@ -69,6 +69,18 @@ class Snapshot:
     anonymous_links: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass
+class FocusFacts:
+    """The focus items that bear on a subtree and who shared one of them."""
+
+    setters: list[tuple[int, str, str]]  # (unit that set items, its path, week key)
+    shared: dict[int, set[str]]  # person -> the weeks in which they shared an item that applies to them
+
+    def weeks_for(self, unit_path: str) -> set[str]:
+        """The weeks in which some focus item applies to the unit with this path."""
+        return {week for _, path, week in self.setters if unit_path.startswith(path)}
+
+
 class TallyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -177,6 +189,50 @@ class TallyRepository:
             .order_by(Unit.path, Group.id)
         )).all()
         return [GroupRow(*r) for r in rows]
+
+    async def focus(self, root: Unit | None, tl: Timeline) -> "FocusFacts":
+        """Who shared one of the week's focus items (SPEC §3.2 /tieudiem), for every person of
+        the subtree at once: two statements whatever the number of people, the second only when
+        some focus item applies. The items that apply to a person are those set for the week of
+        the link by their home unit or any unit above it; a link matches a page item by its page
+        key (any post of the page) and a post item by its canonical URL (share links that name
+        no page match only that way)."""
+        from sqlalchemy.orm import aliased
+
+        from storage.models import FocusItem
+
+        prefix = root.path if root is not None else "/"
+        weeks = {w.key: w for w in tl.weeks}
+        setters = [
+            (int(uid), path, week) for uid, path, week in (await self.session.execute(
+                select(FocusItem.unit_id, Unit.path, FocusItem.week).distinct()
+                .join(Unit, Unit.id == FocusItem.unit_id)
+                .where(FocusItem.week.in_(list(weeks)),
+                       # inside the subtree, or above it (its items cover the whole subtree)
+                       or_(Unit.path.startswith(prefix), literal(prefix).startswith(Unit.path)))
+            )).all()
+        ]
+        if not setters:
+            return FocusFacts([], {})
+        home, setter = aliased(Unit), aliased(Unit)
+        week_of_link = case(*[(and_(Submission.created_at >= w.start, Submission.created_at < w.end), literal(key))
+                              for key, w in weeks.items()])
+        matches = or_(and_(FocusItem.kind == "page", Submission.page_key == FocusItem.item_key),
+                      and_(FocusItem.kind == "post", Submission.canonical_url == FocusItem.item_key))
+        start = min(w.start for w in weeks.values())
+        end = max(w.end for w in weeks.values())
+        shared: dict[int, set[str]] = defaultdict(set)
+        for pid, week in (await self.session.execute(
+            select(Submission.person_id, FocusItem.week).distinct()
+            .join(Person, Person.id == Submission.person_id)
+            .join(home, home.id == Person.home_unit_id)
+            .join(FocusItem, and_(FocusItem.week == week_of_link, matches))
+            .join(setter, setter.id == FocusItem.unit_id)
+            .where(home.path.startswith(prefix), home.path.startswith(setter.path),
+                   Submission.withdrawn_at.is_(None), Submission.created_at >= start, Submission.created_at < end)
+        )).all():
+            shared[int(pid)].add(week)
+        return FocusFacts(setters, dict(shared))
 
     async def units_with_children(self, root: Unit | None) -> set[int]:
         prefix = root.path if root is not None else "/"

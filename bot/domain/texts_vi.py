@@ -745,6 +745,120 @@ PAGE_POST_MARKED = "Đã tính là bài trên trang của đơn vị."
 PAGE_MARK_NOT_ALLOWED = "Chỉ quản trị viên hoặc cán bộ truyền thông của đơn vị mới gắn được #trang."
 
 
+# /tieudiem, /guilen, /dexuat: the pages of the week and posts sent up (SPEC §3.2)
+
+MENU_TIEUDIEM = "Trang, bài tiêu điểm tuần cho các đơn vị trực thuộc: <link>…, them, xoa, xem"
+MENU_GUILEN = "Gửi một bài lên đơn vị cấp trên: /guilen <link bài>"
+MENU_DEXUAT = "Bài cấp dưới đề xuất và bài trên trang của họ tuần này"
+FOCUS_KIND = {"page": "Trang", "post": "Bài"}
+
+
+def focus_line(done: int, expected: int) -> str:
+    return f"Chia sẻ trang tiêu điểm: {done}/{expected} người"
+
+
+def _focus_items(entries: list[tuple[str, str]]) -> list[str]:
+    return [f"• {FOCUS_KIND.get(kind, kind)}: {url}" for kind, url in entries]
+
+
+def focus_announcement(setter_name: str, label: str, entries: list[tuple[str, str]]) -> str:
+    """Sent once to every group below the unit that set the items (and by private message on
+    platforms without groups)."""
+    return "\n".join(
+        [f"📌 Tiêu điểm {label} do {setter_name} chọn:"] + _focus_items(entries)
+        + ["Thầy cô hãy thích, chia sẻ (bài nào của trang tiêu điểm cũng được) rồi gửi link bài đã "
+           "chia sẻ vào nhóm để được ghi nhận."])
+
+
+def focus_list(unit_name: str, label: str, blocks: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    if not blocks:
+        return f"{label[:1].upper()}{label[1:]}: {unit_name} chưa có trang hay bài tiêu điểm nào."
+    lines = [f"📌 Tiêu điểm {label} của {unit_name}:"]
+    for setter, entries in blocks:
+        lines.append(f"Do {setter} chọn:")
+        lines += _focus_items(entries)
+    return "\n".join(lines)
+
+
+def focus_saved(count: int, unit_name: str, groups: int, people: int, already: int) -> str:
+    """The asker's one line after /tieudiem changed (or repeated) the week's items."""
+    line = f"Đã đặt {count} mục tiêu điểm tuần này cho {unit_name} và các đơn vị trực thuộc."
+    if groups or people:
+        reached = f"{groups} nhóm" + (f" và {people} người qua tin nhắn riêng" if people else "")
+        line += f" Đã thông báo tới {reached}."
+    elif already:
+        line += " Các nhóm đã nhận đúng danh sách này trước đó nên không gửi lại."
+    else:
+        line += " Chưa có nhóm nào trực thuộc được gắn với bot để thông báo."
+    return line
+
+
+def focus_cleared(unit_name: str) -> str:
+    return f"Đã xóa hết tiêu điểm tuần này của {unit_name}."
+
+
+def focus_not_there(arg: str) -> str:
+    return f"{arg} không có trong tiêu điểm tuần này của đơn vị."
+
+
+def focus_bad_item(arg: str) -> str:
+    return (f"\"{arg}\" không phải link trang hay link bài viết dùng được: hãy gửi link fanpage "
+            "(ví dụ https://www.facebook.com/thcskimboi), link một bài viết, hoặc số thứ tự trong /dexuat.")
+
+
+def focus_bad_number(arg: str, count: int) -> str:
+    if count == 0:
+        return f"Không có mục số {arg}: danh sách /dexuat tuần này đang trống."
+    return f"Không có mục số {arg}: danh sách /dexuat tuần này có {count} mục."
+
+
+def focus_too_many(limit: int) -> str:
+    return f"Mỗi tuần chọn tối đa {limit} mục tiêu điểm."
+
+
+FOCUS_PARENT_ONLY = "Chỉ đơn vị có đơn vị trực thuộc (Sở, Phòng) mới chọn trang, bài tiêu điểm cho tuần."
+FOCUS_USAGE = ("Cú pháp: /tieudiem <link trang hoặc bài> … (thay cả danh sách), /tieudiem them <link hoặc số "
+               "trong /dexuat>, /tieudiem xoa <link> (hoặc xoa tatca), /tieudiem xem.")
+GUILEN_USAGE = "Cú pháp: /guilen <link bài viết> — gửi một bài lên đơn vị cấp trên để được chọn làm tiêu điểm."
+GUILEN_NO_PARENT = "Đơn vị này không có đơn vị cấp trên để gửi bài lên."
+GUILEN_NEEDS_POST = "Cần link của một bài viết cụ thể, không phải link trang, kênh hay nhóm."
+
+
+def nomination_notice(unit_name: str, url: str) -> str:
+    return (f"📣 {unit_name} đề xuất bài viết: {url}\n"
+            "Quản trị viên xem các đề xuất bằng /dexuat, chọn làm tiêu điểm bằng /tieudiem them <link>.")
+
+
+def nominated(parent_name: str, groups: int) -> str:
+    if groups:
+        return f"Đã gửi bài lên {parent_name}: {groups} nhóm của đơn vị cấp trên nhận được thông báo."
+    return (f"Đã gửi bài lên {parent_name}. {parent_name} chưa có nhóm nào gắn với bot; quản trị viên "
+            "cấp trên vẫn xem được bằng /dexuat.")
+
+
+def nominated_before(parent_name: str, day: date, promoted: bool) -> str:
+    tail = " và đã được chọn làm tiêu điểm." if promoted else "; bài đang chờ cấp trên chọn."
+    return f"Bài này đã được gửi lên {parent_name} ngày {format_date(day)}{tail}"
+
+
+DEXUAT_NO_CHILDREN = "Đơn vị này không có đơn vị trực thuộc nên không có đề xuất nào."
+
+
+def candidates_list(unit_name: str, label: str, rows: list[tuple[int, str, str, str, bool]], more: int) -> str:
+    """/dexuat: (number, nomination|page_post, child unit, url, already in focus), oldest first."""
+    if not rows:
+        return (f"{label[:1].upper()}{label[1:]}: chưa có bài đề xuất nào, cũng chưa có bài nào trên trang "
+                f"của các đơn vị trực thuộc {unit_name}.")
+    lines = [f"📥 Đề xuất cho {unit_name} — {label}:"]
+    for number, kind, child, url, focused in rows:
+        what = f"{child} đề xuất" if kind == "nomination" else f"Bài trên trang {child}"
+        lines.append(f"{number}. {what}: {url}" + (" ✅ đang là tiêu điểm" if focused else ""))
+    if more:
+        lines.append(f"… và {more} bài khác.")
+    lines.append("Chọn làm tiêu điểm: /tieudiem them <số> (hoặc <link>).")
+    return "\n".join(lines)
+
+
 # /nghi
 
 def leave_recorded(name: str, first: date, last: date) -> str:
