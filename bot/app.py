@@ -116,20 +116,33 @@ def _line_reader(stdin: TextIO, interactive: bool):
 
 
 async def run_bot(config: Config, *, stop: asyncio.Event | None = None) -> int:
-    """`run`: start every enabled platform; with none that this version runs, say so, exit 2."""
-    if "zalo" in config.enabled_platforms:
-        logger.warning("[zalo] is enabled, but this version does not run Zalo yet; it is ignored")
-    if not config.telegram.enabled:
-        print(texts_vi.ZALO_NOT_RUN if config.zalo.enabled else texts_vi.NO_PLATFORM, file=sys.stderr)
+    """`run`: start every enabled platform (Telegram, Zalo, or both sharing one dispatcher,
+    scheduler and web server); with none, say so and exit 2."""
+    if not config.enabled_platforms:
+        print(texts_vi.NO_PLATFORM, file=sys.stderr)
         return 2
     stop = stop or _stop_on_signals()
     storage = await open_storage(config)
-    app = TelegramApp(config, storage)
+    apps: list = []
     try:
-        await app.start()
-        await app.run_until(stop)
+        telegram = TelegramApp(config, storage) if config.telegram.enabled else None
+        zalo = ZaloApp(config, storage, host=telegram) if config.zalo.enabled else None
+        # Zalo first: beside Telegram its outbox must be attached before Telegram's start-up
+        # starts the shared scheduler, whose catch-up may already send to Zalo.
+        for app in (zalo, telegram):
+            if app is not None:
+                await app.start()
+                apps.append(app)
+        waiters = [asyncio.create_task(app.run_until(stop)) for app in apps]
+        done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()
     finally:
-        await app.stop()
+        for app in reversed(apps):  # Telegram (the scheduler's owner) stops first
+            await app.stop()
         await storage.close()
     return 0
 
@@ -164,6 +177,7 @@ class TelegramApp:
         self.outbox = self.dispatcher.attach(self.platform.messenger)
         self.jobs = Jobs(self.dispatcher)
         self.scheduler: Scheduler | None = None
+        self.web_extra: dict = {}  # more routes on the same web server (Zalo's webhook: ZaloApp)
         self._runner = None
         self._tasks: list[asyncio.Task] = []
 
@@ -176,7 +190,8 @@ class TelegramApp:
 
         app = build_app(health=self.health, telegram=self.platform.process_json if webhook else None,
                         secret=self.config.telegram.secret,
-                        dashboard=build_dashboard(self.storage.uow, self.config, self.dispatcher.clock))
+                        dashboard=build_dashboard(self.storage.uow, self.config, self.dispatcher.clock),
+                        **self.web_extra)
         try:
             self._runner = await serve(app, self.config.web.listen, self.config.web.port)
         except OSError as exc:
@@ -214,6 +229,109 @@ class TelegramApp:
     async def health(self) -> bool:
         """The database answers with our schema (a SQLite file swapped for an empty one does not;
         web.py bounds the wait, so a PostgreSQL server that is gone gives 503, not a hang)."""
+        from sqlalchemy import text
+
+        async with self.storage.engine.connect() as conn:
+            await conn.execute(text("SELECT version_num FROM alembic_version"))
+        return True
+
+
+class ZaloApp:
+    """The running bot on Zalo: alone (its own dispatcher, scheduler and web server) or beside
+    Telegram (``host``: the TelegramApp whose dispatcher, scheduler and web server it shares, so
+    one scheduler plans for both platforms and one port serves both webhooks).
+
+    Polling is at most once (SPEC §3.6: getUpdates has no offset); a webhook delivery is answered
+    2xx only after its commit, and a repeated one is recognised by its message id.
+    """
+
+    def __init__(self, config: Config, storage: Storage, *, host: TelegramApp | None = None,
+                 poll_timeout: int = 30, retry_delay: float = 5.0, clock: Clock | None = None,
+                 instance: str | None = None):
+        from bot.logs import register_secret
+        from bot.platforms.zalo import ZaloPlatform
+        from bot.web import ZALO_WEBHOOK_PATH
+        from handlers.dispatch import DatabaseUnavailable
+
+        # Before the first request: the token is part of every Zalo URL.
+        register_secret(config.zalo.token)
+        register_secret(config.zalo.secret)
+        self.config = config
+        self.storage = storage
+        self.host = host
+        self.dispatcher = host.dispatcher if host is not None else Dispatcher(
+            storage.uow, config, clock or SystemClock(), instance=instance or instance_name())
+        z = config.zalo
+        self.platform = ZaloPlatform(
+            token=z.token, base_url=z.base_url, core=self.dispatcher, retry_later=(DatabaseUnavailable,),
+            mode=z.mode, webhook_url=f"{config.web.public_url.rstrip('/')}{ZALO_WEBHOOK_PATH}", secret=z.secret,
+            poll_timeout=poll_timeout, retry_delay=retry_delay, dm_per_second=z.dm_per_second,
+            on_refused=self.record_unreachable,
+        )
+        self.outbox = self.dispatcher.attach(self.platform.messenger)
+        self.jobs = host.jobs if host is not None else Jobs(self.dispatcher)
+        if host is not None and z.mode == "webhook":
+            host.web_extra.update(zalo=self.platform.process_json, zalo_secret=z.secret)
+        self.scheduler: Scheduler | None = None
+        self._runner = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await self.platform.start()
+        webhook = self.config.zalo.mode == "webhook"
+        if self.host is None:
+            app = build_app(health=self.health, zalo=self.platform.process_json if webhook else None,
+                            zalo_secret=self.config.zalo.secret, **self._dashboard())
+            try:
+                self._runner = await serve(app, self.config.web.listen, self.config.web.port)
+            except OSError as exc:
+                if webhook:
+                    raise
+                logger.warning("web server not started on %s:%d (%s): the dashboard and /healthz are off",
+                               self.config.web.listen, self.config.web.port, exc.strerror or exc)
+        if not webhook:
+            self._tasks.append(asyncio.create_task(self.platform.poll(), name="zalo-poll"))
+        if self.host is None:
+            self.scheduler = Scheduler(self.jobs, self.dispatcher.clock)
+            await self.scheduler.start()
+
+    def _dashboard(self) -> dict:
+        try:
+            from bot.dashboard import build_dashboard
+        except ImportError:  # pragma: no cover - the dashboard ships with the bot
+            return {}
+        return {"dashboard": build_dashboard(self.storage.uow, self.config, self.dispatcher.clock)}
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                raise task.exception()
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        self.platform.request_stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.outbox.stop()
+        await self.platform.stop()
+
+    async def record_unreachable(self, chat, reason: str) -> None:
+        """Zalo refused a direct message: the account is marked unreachable (SPEC §3.6)."""
+        from handlers.direct import record_unreachable
+
+        async def work(uow) -> None:
+            await record_unreachable(uow, chat, reason)
+
+        await self.dispatcher._in_transaction(work, describe=f"unreachable {chat.key}")
+
+    async def health(self) -> bool:
         from sqlalchemy import text
 
         async with self.storage.engine.connect() as conn:

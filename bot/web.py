@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ZALO_WEBHOOK_PATH = "/zalo/webhook"
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 # A Telegram update is a few KB; anything far larger is not one.
 MAX_BODY = 1024 * 1024
 # A balancer's health probe gives up after a few seconds; a database that does not answer within
@@ -25,7 +27,8 @@ HealthCheck = Callable[[], Awaitable[bool]]
 
 
 def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret: str = "",
-              health_timeout: float = HEALTH_TIMEOUT, dashboard: web.Application | None = None) -> web.Application:
+              health_timeout: float = HEALTH_TIMEOUT, dashboard: web.Application | None = None,
+              zalo: UpdateSink | None = None, zalo_secret: str = "") -> web.Application:
     """The aiohttp application: GET /healthz, and POST /telegram/webhook when given a sink.
 
     /healthz answers 200 only when ``health`` (a query on the database) succeeds within
@@ -60,7 +63,21 @@ def build_app(*, health: HealthCheck, telegram: UpdateSink | None = None, secret
             return web.Response(status=200)
         return web.Response(status=503)
 
+    async def zalo_webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(ZALO_SECRET_HEADER, "")
+        if not zalo_secret or not hmac.compare_digest(given.encode(), zalo_secret.encode()):
+            return web.Response(status=403)
+        try:
+            data = await request.json(loads=json.loads)
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400)
+        assert zalo is not None
+        # 2xx only after the commit; a repeat of a handled message is recognised by its id.
+        return web.Response(status=200 if await zalo(data) else 503)
+
     app.router.add_get("/healthz", healthz)
+    if zalo is not None:
+        app.router.add_post(ZALO_WEBHOOK_PATH, zalo_webhook)
     if telegram is not None:
         app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     if dashboard is not None:  # the web dashboard under /web (bot.dashboard, SPEC §3.8)

@@ -349,7 +349,7 @@ class Dispatcher:
             command = None
         page_mark = links.marks_page_post(msg.text)
         plain = (command is None and not msg.edited and not page_mark and msg.sender is not None
-                 and msg.sender_kind is SenderKind.USER and not msg.sender.is_bot
+                 and msg.sender_kind is SenderKind.USER and not msg.sender.is_bot and msg.delivery_id is None
                  and not (msg.chat.is_group and admin.admin_code_candidates(msg.text)))
         chat_admin = False
         if (command is not None or page_mark) and msg.chat.is_group and link is not None:
@@ -383,6 +383,9 @@ class Dispatcher:
         ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance, chat_admin=one.chat_admin,
                       bot_username=link.bot_username if link is not None else None,
                       chat_member_count=one.member_count)
+        if msg.delivery_id is not None and not await first_delivery(uow.session, msg.chat.platform,
+                                                                    msg.delivery_id, ctx.now):
+            return [], {}  # a redelivered webhook (Zalo has no offset): handled once already
         await members.register_sender(ctx)
         if msg.chat.is_group and await admin.withhold_admin_code(ctx):
             return ctx.out, ctx.claims  # deleted and warned about; nothing in it is used

@@ -17,7 +17,7 @@ from bot.domain import texts_vi
 from bot.domain.outbound_json import dump_actions
 from bot.domain.periods import is_holiday_week, local_date, week_of
 from bot.domain.types import Outbound, SendText
-from handlers import rhythm, scope
+from handlers import direct, rhythm, scope
 from handlers.context import CLAIM_LEASE, Claim, Context
 from handlers.rhythm import JobKind, PlannedSend
 from storage.models import Group, Unit
@@ -85,6 +85,12 @@ async def cmd_nhacnho(ctx: Context, args: tuple[str, ...]) -> None:
             reached += 1
         else:
             already += 1
+    if not chat.is_group and chat.platform in direct.DIRECT_PLATFORMS:
+        # Zalo: the unit's people are reached one-to-one, bots being kept out of its groups (§3.6).
+        lines = [texts_vi.remind_fanout(reached, already)] if planned else []
+        lines.append(texts_vi.direct_reached(await direct.manual_reminders(ctx, unit, everywhere)))
+        ctx.reply("\n".join(lines))
+        return
     ctx.reply(texts_vi.remind_fanout(reached, already))
 
 

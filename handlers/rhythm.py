@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.domain import texts_vi
 from bot.domain.periods import month_of, previous_week, week_of
 from bot.domain.types import ChatKind, ChatRef, Outbound, Segment, SendText
+from handlers import direct
 from storage.models import Unit
 from storage.tallies import GroupRow, own_admin_chats
 from storage.uow import UnitOfWork
@@ -105,6 +106,8 @@ async def compose(uow: UnitOfWork, config: Config, kind: str, now: datetime, *, 
                 send(_group_chat(g), parts)
         if not groups_only:
             await _party_private(uow, view, private, weekly=True)
+            # People no group reaches (Zalo-only teachers) hear it one-to-one (handlers.direct).
+            await direct.laggard_reminders(uow, view, private)
     elif kind == JobKind.LEADERBOARD:
         for unit_id, groups in view.groups.items():
             text = "\n".join(ranking_parts(view, view.units[unit_id]))

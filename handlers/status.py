@@ -10,6 +10,7 @@ from bot.domain import texts_vi
 from bot.domain.periods import parse_period
 from bot.domain.ranking import name_key, top_members
 from bot.domain.types import Period, Segment, SendText
+from handlers import direct
 from handlers.context import Context
 from handlers.scope import is_admin_of, is_own_admin, record_chat_admin, resolve_unit
 from handlers.views import SubtreeView, build_view, mention_list
@@ -115,6 +116,12 @@ async def cmd_tinhhinh(ctx: Context, args: tuple[str, ...]) -> None:
             parts.append("\n" + texts_vi.own_state(result.week_links[-1] if period.kind.value == "week"
                                                    else result.links,
                                                    view.rules.staff_weekly if period.kind.value == "week" else 0))
+    if admin and not in_group and not view.holiday:
+        # Whom Zalo refused direct messages (SPEC §3.6); in a private chat only, where naming
+        # people beyond the laggards tells no group anything.
+        unreachable = await direct.unreachable_names(ctx.uow, view, unit)
+        if unreachable:
+            parts.append("\n" + texts_vi.unreachable_line(unreachable))
     if not in_group and not view.holiday and await is_own_admin(ctx, unit):
         names = [p.name for p in view.party_shortfalls(unit.id)]
         if names:

@@ -882,3 +882,65 @@ def not_in_unit(unit_name: str) -> str:
 def pages_to_follow(pages: list[tuple[str, str]]) -> str:
     """After /dangky: the pages of the unit, its parent and the root, to like and follow."""
     return "\n".join(["Thầy cô hãy thích và theo dõi các trang:"] + [f"• {name}: {url}" for name, url in pages])
+
+
+# --- /lienket: one person on two platforms (SPEC §3.2) ------------------------------------------------
+
+MENU_LIENKET = "Liên kết tài khoản trên hai nền tảng: /lienket [mã]"
+PLATFORM_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "bảng điều khiển thử"}
+
+
+def link_code_shown(code: str, minutes: int) -> str:
+    return (f"Mã liên kết của thầy cô: {code}\n"
+            f"Trong {minutes} phút tới, hãy gửi /lienket {code} cho bot trên nền tảng kia (Telegram hoặc Zalo) "
+            "để hai tài khoản được tính là một người. Đừng đưa mã này cho ai khác.")
+
+
+LINK_CODE_PRIVATE_ONLY = "Vì an toàn, lệnh /lienket chỉ dùng trong tin nhắn riêng với bot."
+LINK_CODE_BURNT = (
+    "Mã liên kết đã bị hủy vì được gửi trong nhóm. Thầy cô hãy tạo mã mới bằng /lienket trong tin nhắn riêng với bot."
+)
+LINK_CODE_UNKNOWN = "Mã liên kết không đúng hoặc đã hết hạn. Hãy gửi /lienket trên nền tảng kia để lấy mã mới."
+LINK_SAME_PERSON = "Hai tài khoản này đã là một người rồi."
+
+
+def link_same_platform(platform: str) -> str:
+    name = PLATFORM_NAMES.get(platform, platform)
+    return f"Mã này được tạo trên {name}: hãy gửi nó từ tài khoản trên nền tảng kia."
+
+
+def accounts_linked(platforms: list[str], unit_name: str | None) -> str:
+    line = ("Đã liên kết tài khoản " + " và ".join(platforms) + ": từ nay thầy cô là một người với một chỉ tiêu "
+            "(liên kết, ngày nghỉ, vai trò được gộp lại; bài đã gửi ở cả hai nơi chỉ tính một lần).")
+    if unit_name:
+        line += f"\nĐơn vị: {unit_name}."
+    return line
+
+
+# --- Zalo (SPEC §3.6) ---------------------------------------------------------------------------------
+
+ZALO_TOKEN_REFUSED = "Zalo từ chối token của bot (sai hoặc đã bị thu hồi): kiểm tra [zalo] token hoặc LANTOA_ZALO_TOKEN."
+
+
+def zalo_unreachable(base_url: str, reason: str) -> str:
+    return f"Không kết nối được Zalo Bot API tại {base_url} ({reason}): kiểm tra [zalo] base_url và mạng."
+
+
+ZALO_NO_FILES = "Zalo chưa gửi được tệp qua bot; thầy cô hãy mở báo cáo trên Telegram hoặc trang quản trị web."
+
+
+def direct_reminder(unit_name: str, period_label: str, links: int, target: int) -> str:
+    """The Friday reminder to someone the bot reaches only one-to-one (a Zalo-only teacher)."""
+    return (f"Nhắc nhở {period_label} ({unit_name}): thầy cô mới chia sẻ {links}/{target} liên kết. "
+            "Hãy gửi cho bot link bài viết mình đã chia sẻ để được ghi nhận.")
+
+
+def direct_reached(count: int) -> str:
+    """The admin's line after /nhacnho in a private chat on Zalo."""
+    if count == 0:
+        return "Không nhắn riêng được cho ai: người chưa đạt đều đã được nhắc hôm nay hoặc chưa nhắn tin cho bot."
+    return f"Đã nhắn riêng lời nhắc tới {count} người chưa đạt."
+
+
+def unreachable_line(names: list[str]) -> str:
+    return "Không nhắn riêng được (Zalo từ chối tin nhắn): " + ", ".join(names)

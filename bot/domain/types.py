@@ -88,6 +88,10 @@ class IncomingMessage:
     reply_to: ReplyTarget | None = None
     forwarded: bool = False
     update_id: str | None = None  # the platform's delivery id, for logs only
+    # Set by platforms that may deliver a message again with nothing to tell it apart (Zalo's
+    # webhook has no offset): the dispatcher records it in the handling transaction
+    # (``seen_deliveries``) and handles a delivery id it has seen once only.
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True)
