@@ -113,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", metavar="TỆP", help="tệp CSV hoặc XLSX có các cột code,name,type,parent (staff nếu có)")
     units_sub.add_parser("codes", parents=[config_opt], help="in mã tham gia và mã quản trị (CSV)")
 
+    report = sub.add_parser("report", parents=[config_opt], help="báo cáo Excel của một đơn vị, hoặc báo cáo thiết lập")
+    report.add_argument("--unit", metavar="MÃ", help="mã đơn vị (báo cáo gồm cả các đơn vị cấp dưới)")
+    report.add_argument("--period", metavar="KỲ",
+                        help="tuan, thang, hocky, namhoc, YYYY-MM, YYYY-Www hoặc YYYY-MM-DD..YYYY-MM-DD")
+    report.add_argument("--out", metavar="TỆP", help="tệp .xlsx sẽ được ghi")
+    report.add_argument("--setup", action="store_true", help="báo cáo kết quả lập nhóm, lập trang Fanpage")
+
     webp = sub.add_parser("web", parents=[config_opt], help="trang quản lý trên web")
     web_sub = webp.add_subparsers(dest="web_command", required=True, metavar="LỆNH", title="lệnh")
     link = web_sub.add_parser("link", parents=[config_opt], help="in liên kết đăng nhập dùng một lần (10 phút)")
@@ -292,7 +299,7 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # The operator's commands print their own one line; the log speaks only when something is wrong.
-    setup_logging(console=args.command in ("console", "units", "migrate", "members", "backup", "web"))
+    setup_logging(console=args.command in ("console", "units", "migrate", "members", "backup", "web", "report"))
     handler = {
         "run": _cmd_run,
         "console": _cmd_console,
@@ -301,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "backup": _cmd_backup,
         "units": lambda a: (_cmd_units_import if a.units_command == "import" else _cmd_units_codes)(a),
         "web": _cmd_web_link,
+        "report": _cmd_report,
     }[args.command]
     from storage.migrate import SchemaTooNew
 

@@ -635,7 +635,7 @@ def _calendar(r: _Reader | None) -> SchoolCalendar:
     defaults = SchoolCalendar()
     if r is None:
         return defaults
-    r.check_keys(("school_year_start", "semester2_start", "school_year_end", "holidays"))
+    r.check_keys(("school_year_start", "semester2_start", "school_year_end", "holidays", "setup_deadline"))
     values: dict[str, Any] = {}
     for key in ("school_year_start", "semester2_start", "school_year_end"):
         text = r.get(key)
@@ -660,6 +660,17 @@ def _calendar(r: _Reader | None) -> SchoolCalendar:
             raise r.error(key, f"ngày không tồn tại: {_show(text)}") from None
         holidays.append((first, last))
     values["holidays"] = tuple(holidays)
+    deadline = r.get("setup_deadline")
+    if type(deadline) is date:  # a bare TOML date (a TOML date-time is not a deadline)
+        values["setup_deadline"] = deadline
+    elif deadline is not _MISSING:
+        m = re.fullmatch(_ISO_DATE, deadline.strip()) if isinstance(deadline, str) else None
+        if not m:
+            raise r.error("setup_deadline", f"phải có dạng \"YYYY-MM-DD\", không phải {_show(deadline)}")
+        try:
+            values["setup_deadline"] = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise r.error("setup_deadline", f"ngày không tồn tại: {_show(deadline)}") from None
     try:
         return SchoolCalendar(**values)
     except ValueError as e:

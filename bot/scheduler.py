@@ -51,6 +51,13 @@ class Scheduler:
         grace = max(1, int(config.schedule.grace_hours * 3600))
         self.aps = AsyncIOScheduler(timezone=self.tz)
         for kind in SCHEDULED:
+            if kind == "setup":
+                # Due once ([calendar] setup_deadline): asked every morning, run_due decides.
+                if jobs.setup_due() is not None:
+                    self.aps.add_job(self.run_job, CronTrigger(hour=8, minute=5, second=0, timezone=self.tz),
+                                     args=[kind], id=kind, name=kind, coalesce=True, max_instances=1,
+                                     misfire_grace_time=grace)
+                continue
             spec = jobs.schedule_of(kind)
             if spec is None:
                 logger.info("schedule: %s is off", kind)

@@ -102,10 +102,10 @@ def build_command_table() -> CommandTable:
 
         await focus.cmd_dexuat(ctx, cmd.args)
 
-    async def _web(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import web_login
+    async def _baocao(ctx: Context, cmd: ParsedCommand) -> None:
+        from handlers import reports
 
-        await web_login.cmd_web(ctx, cmd.args)
+        await reports.cmd_baocao(ctx, cmd.args)
 
     async def _web(ctx: Context, cmd: ParsedCommand) -> None:
         from handlers import web_login
@@ -129,7 +129,7 @@ def build_command_table() -> CommandTable:
         CommandSpec("tieudiem", "focus", texts_vi.MENU_TIEUDIEM, _tieudiem),
         CommandSpec("guilen", "nominate", texts_vi.MENU_GUILEN, _guilen),
         CommandSpec("dexuat", "nominations", texts_vi.MENU_DEXUAT, _dexuat),
-        CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
+        CommandSpec("baocao", "report", texts_vi.MENU_BAOCAO, _baocao),
         CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
         CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _lienket),
         CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # The scheduled jobs, in the order the start-up catch-up runs them.
-SCHEDULED = (JobKind.REMINDER, JobKind.LEADERBOARD, JobKind.MONTHLY)
+SCHEDULED = (JobKind.REMINDER, JobKind.LEADERBOARD, JobKind.MONTHLY, JobKind.SETUP)
 
 
 class Composer(Protocol):
@@ -74,7 +74,11 @@ class Jobs:
         return self.dispatcher.instance
 
     def schedule_of(self, kind: str) -> Schedule | None:
+        """The weekly or monthly schedule of a job; None when off. The setup reminder has none:
+        it is due once, at ``setup_due`` (the scheduler asks daily)."""
         s = self.config.schedule
+        if kind == JobKind.SETUP:
+            return None
         return {
             JobKind.REMINDER: s.weekly_reminder,
             JobKind.LEADERBOARD: s.weekly_leaderboard,
@@ -88,10 +92,17 @@ class Jobs:
         period (as of that occurrence, so its period is the occurrence's); skip it, with a log
         line, when it is older. Sends already claimed are not repeated, so calling this again —
         at a restart, from a second instance — sends nothing twice."""
-        spec = self.schedule_of(kind)
-        if spec is None:
-            return JobRun(kind, "off")
-        occurrence = latest_occurrence(spec, now, self.config.bot.tz)
+        if kind == JobKind.SETUP:
+            occurrence = self.setup_due()
+            if occurrence is None:
+                return JobRun(kind, "off")
+            if now < occurrence:
+                return JobRun(kind, "nothing")
+        else:
+            spec = self.schedule_of(kind)
+            if spec is None:
+                return JobRun(kind, "off")
+            occurrence = latest_occurrence(spec, now, self.config.bot.tz)
         late = now - occurrence
         if late > timedelta(hours=self.config.schedule.grace_hours):
             logger.info("%s of %s missed (%s late, grace %sh): skipped", kind,
@@ -113,9 +124,15 @@ class Jobs:
     async def run_now(self, kind: str, now: datetime) -> JobRun:
         """The console's ``:run``: the job fires at ``now`` as the scheduler's trigger would
         fire it at its time (same composition, claims and sends); an ``off`` job does not run."""
-        if self.schedule_of(kind) is None:
+        if self.schedule_of(kind) is None and not (kind == JobKind.SETUP and self.setup_due() is not None):
             return JobRun(kind, "off")
         return await self.fire(kind, now)
+
+    def setup_due(self) -> datetime | None:
+        """When the setup deadline's reminder is due ([calendar] setup_deadline); None: no deadline."""
+        from handlers.reports import setup_reminder_at
+
+        return setup_reminder_at(self.config)
 
     async def fire(self, kind: str, at: datetime) -> JobRun:
         """Compose the job as of ``at``, claim every planned send in one transaction (those

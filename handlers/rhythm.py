@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.domain import texts_vi
 from bot.domain.periods import month_of, previous_week, week_of
-from bot.domain.types import ChatKind, ChatRef, Outbound, Segment, SendText
+from bot.domain.types import ChatKind, ChatRef, Outbound, Segment, SendPhoto, SendText
 from handlers import direct
 from storage.models import Unit
 from storage.tallies import GroupRow, own_admin_chats
@@ -29,6 +29,7 @@ class JobKind:
     LEADERBOARD = "leaderboard"
     MONTHLY = "monthly"
     MANUAL = "manual"
+    SETUP = "setup"  # the setup deadline's reminder (handlers.reports), period = the deadline
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ async def compose(uow: UnitOfWork, config: Config, kind: str, now: datetime, *, 
     from handlers.views import build_view, mention_list
 
     tz = config.bot.tz
+    if kind == JobKind.SETUP:
+        from handlers.reports import compose_setup_reminder
+
+        return await compose_setup_reminder(uow, config, kind, now, subtree=subtree)
     if kind == JobKind.REMINDER:
         period = week_of(now, tz)
     elif kind == JobKind.LEADERBOARD:
@@ -111,8 +116,12 @@ async def compose(uow: UnitOfWork, config: Config, kind: str, now: datetime, *, 
     elif kind == JobKind.LEADERBOARD:
         for unit_id, groups in view.groups.items():
             text = "\n".join(ranking_parts(view, view.units[unit_id]))
+            # A parent's group also gets the bar chart of its children's completion.
+            chart = _leaderboard_chart(view, unit_id, config)
             for g in groups:
-                send(_group_chat(g), [text])
+                chat = _group_chat(g)
+                photo = (SendPhoto(chat, chart, "xephang.png"),) if chart else ()
+                plans.append(PlannedSend(chat, kind, period.key, (SendText(chat, (text,)), *photo)))
     else:  # the month-end party check: counts in groups, names only to the unit's own admins
         for unit_id, groups in view.groups.items():
             fig = view.rollup[unit_id]
@@ -128,6 +137,23 @@ async def compose(uow: UnitOfWork, config: Config, kind: str, now: datetime, *, 
     for chat, texts in private.items():
         send(chat, ["\n\n".join(texts)])
     return plans
+
+
+def _leaderboard_chart(view, unit_id: int, config: Config) -> bytes | None:
+    """PNG bytes of the ranked children's completion, or None (no ranked child, or no chart
+    library: the leaderboard's text is what counts)."""
+    ranked = [r for r in view.ranked_children(unit_id) if r.rank is not None]
+    if not ranked:
+        return None
+    try:
+        from bot.charts import Bar, completion_chart
+
+        bars = [Bar(r.item.name, r.figures.met, r.figures.expected) for r in ranked]
+        return completion_chart(texts_vi.chart_title(view.units[unit_id].name, view.label), bars,
+                                texts_vi.CHART_AXIS)
+    except Exception:  # noqa: BLE001 - a missing chart must not hold back the leaderboard
+        logger.exception("leaderboard chart of unit %s failed", unit_id)
+        return None
 
 
 async def _party_private(uow: UnitOfWork, view, private: dict[ChatRef, list[str]], *, weekly: bool) -> None:

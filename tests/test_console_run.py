@@ -73,8 +73,8 @@ async def test_run_with_an_unknown_job_is_one_console_line(monkeypatch):
     fake_compose(monkeypatch, calls)
     lines = await console(":run\n:run weekly\n")
     assert lines == [
-        "console> không hiểu: :run — viết :run reminder, :run leaderboard hoặc :run monthly",
-        "console> không hiểu: :run weekly — viết :run reminder, :run leaderboard hoặc :run monthly",
+        "console> không hiểu: :run — viết :run reminder, :run leaderboard, :run monthly hoặc :run setup",
+        "console> không hiểu: :run weekly — viết :run reminder, :run leaderboard, :run monthly hoặc :run setup",
     ]
     assert calls == []
 

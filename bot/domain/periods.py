@@ -111,6 +111,8 @@ class SchoolCalendar:
     semester2_start: tuple[int, int] = (1, 15)
     school_year_end: tuple[int, int] = (5, 31)
     holidays: tuple[tuple[date, date], ...] = ()
+    # The plan's deadline for groups and fanpages (SPEC §3.5): reminders three days before it.
+    setup_deadline: date | None = None
 
     def __post_init__(self) -> None:
         # Fail at construction so that every SchoolCalendar in the program is a usable one;

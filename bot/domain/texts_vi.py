@@ -257,6 +257,7 @@ MENU_TRANG = "Trang của đơn vị: them/xoa <link trang>, canbo"
 MENU_DANGVIEN = "Đánh dấu đảng viên (quản trị viên đơn vị)"
 MENU_BODANGVIEN = "Bỏ đánh dấu đảng viên"
 MENU_NGHI = "Ghi nhận thầy cô nghỉ: /nghi dd/mm"
+MENU_BAOCAO = "Báo cáo Excel của đơn vị, gửi riêng (quản trị viên): /baocao thang"
 MENU_HUY = "Rút liên kết của tin nhắn được trả lời"
 MENU_DANGKY = "Gắn nhóm hoặc bản thân với đơn vị: /dangky <mã>"
 MENU_HUONGDAN = "Hướng dẫn sử dụng"
@@ -280,7 +281,8 @@ def remind_fanout(reached: int, already: int) -> str:
     return line
 
 
-JOB_NAMES = {"reminder": "nhắc việc tuần", "leaderboard": "bảng xếp hạng tuần", "monthly": "kiểm tra đảng viên cuối tháng"}
+JOB_NAMES = {"reminder": "nhắc việc tuần", "leaderboard": "bảng xếp hạng tuần", "monthly": "kiểm tra đảng viên cuối tháng",
+             "setup": "nhắc hạn lập nhóm, lập trang"}
 
 
 def console_run_summary(kind: str, outcome: str, sent: int) -> str:
@@ -599,6 +601,137 @@ def open_private_chat(link: str | None) -> str:
 
 
 SENT_PRIVATELY = "Bot đã gửi riêng cho thầy cô."
+
+
+# /baocao and `python -m bot report` (SPEC §3.5)
+
+REPORT_PERIODS = "tuan | thang | hocky | namhoc | YYYY-MM | thietlap"
+
+
+def report_open_private(link: str | None) -> str:
+    if link:
+        return f"Báo cáo có tên người nên bot gửi riêng: thầy cô hãy mở {link} rồi gửi lại /baocao."
+    return "Báo cáo có tên người nên bot gửi riêng: thầy cô hãy nhắn riêng cho bot rồi gửi lại /baocao."
+
+
+def report_caption(unit_name: str, label: str) -> str:
+    return f"Báo cáo {label} — {unit_name}."
+
+
+REPORT_WITHOUT_LINKS = ("Tệp vượt quá 50 MB mà Telegram cho phép nên không có trang \"Liên kết\"; "
+                        "người vận hành lấy được tệp đầy đủ bằng lệnh python -m bot report.")
+REPORT_NO_FILES_HERE = ("Nền tảng này không gửi được tệp: thầy cô tải báo cáo trên trang quản trị "
+                        "(lệnh /web) hoặc nhờ người vận hành lấy bằng lệnh python -m bot report.")
+
+
+def report_title(unit_name: str, label: str, made: str) -> str:
+    return f"{unit_name} — {label} (lập lúc {made})"
+
+
+SETUP_TITLE = "Báo cáo kết quả lập các nhóm, lập trang Fanpage"
+SHEET_SUMMARY = "Tóm tắt"
+SHEET_UNITS = "Đơn vị"
+SHEET_MEMBERS = "Thành viên"
+SHEET_LINKS = "Liên kết"
+SHEET_SETUP = "Thiết lập"
+UNIT_HEADERS = ("Mã đơn vị", "Tên đơn vị", "Loại", "Đơn vị cấp trên", "Bài trên trang", "Chỉ tiêu bài trên trang",
+                "Đạt chỉ tiêu trang", "Người cần tham gia", "Người đã chia sẻ", "Người đạt chỉ tiêu",
+                "Tỷ lệ tham gia", "Đảng viên", "Đảng viên đạt chỉ tiêu", "Đã tham gia", "Biên chế")
+MEMBER_HEADERS = ("Mã đơn vị", "Tên đơn vị", "Họ tên", "Tài khoản", "Số liên kết", "Tuần đạt",
+                  "Số tuần tính chỉ tiêu", "Đạt chỉ tiêu", "Đảng viên", "Đảng viên đạt chỉ tiêu")
+LINK_HEADERS = ("Thời gian", "Mã đơn vị", "Người chia sẻ", "Nền tảng", "Liên kết", "Bài trên trang đơn vị")
+SETUP_HEADERS = ("Mã đơn vị", "Tên đơn vị", "Loại", "Đơn vị cấp trên", "Có nhóm", "Tên nhóm",
+                 "Tên nhóm đúng mẫu \"Truyền thông + tên đơn vị\"", "Trang Fanpage", "Đã tham gia", "Biên chế")
+YES = "Có"
+NO = "Không"
+EXEMPT = "Miễn"
+FORGOTTEN_PERSON = "(đã xóa theo yêu cầu)"
+
+
+def summary_opening(unit_name: str, label: str, made: str) -> str:
+    return f"Kết quả lan tỏa thông tin tích cực của {unit_name} {label}, số liệu tính đến {made}."
+
+
+def summary_people(shared: int, met: int, expected: int, percent: str) -> str:
+    return (f"Có {shared}/{expected} cán bộ, giáo viên, nhân viên đã chia sẻ ít nhất một bài "
+            f"(tỷ lệ tham gia {percent}), {met}/{expected} người đạt chỉ tiêu chia sẻ hằng tuần.")
+
+
+SUMMARY_NOBODY = "Trong kỳ chưa có cán bộ, giáo viên, nhân viên nào được tính chỉ tiêu."
+SUMMARY_HOLIDAY = "Kỳ này là kỳ nghỉ nên không tính chỉ tiêu."
+
+
+def summary_pages(posts: int, target: int) -> str:
+    verdict = "đạt" if posts >= target else "chưa đạt"
+    return f"Trang Fanpage của đơn vị đăng {posts}/{target} bài theo kế hoạch, {verdict} chỉ tiêu."
+
+
+def summary_children(met: int, total: int) -> str:
+    return f"Có {met}/{total} đơn vị cấp dưới đạt chỉ tiêu bài đăng trên trang Fanpage."
+
+
+def summary_party(met: int, expected: int) -> str:
+    return f"Số đảng viên đạt chỉ tiêu: {met}/{expected}."
+
+
+def summary_focus(shared: int, expected: int) -> str:
+    return f"Bài trọng tâm: {shared}/{expected} người đã chia sẻ ít nhất một bài trọng tâm được giao."
+
+
+SUMMARY_NO_FOCUS = "Trong kỳ chưa có bài trọng tâm nào được giao."
+
+
+def setup_summary(units: int, with_group: int, with_page: int, titled: int) -> list[str]:
+    return [
+        f"Có {with_group}/{units} đơn vị đã lập nhóm và gắn nhóm với bot.",
+        f"Có {titled}/{with_group} nhóm đặt tên đúng mẫu \"Truyền thông + tên đơn vị\"." if with_group else
+        "Chưa có nhóm nào được gắn với bot.",
+        f"Có {with_page}/{units} đơn vị đã đăng ký trang Fanpage.",
+    ]
+
+
+def setup_known_line(known: int, staff: int) -> str:
+    return f"Số người bot đã biết so với biên chế: {known}/{staff}."
+
+
+def report_written(path: str, links: int) -> str:
+    return f"Đã ghi báo cáo vào {path} ({links} liên kết)."
+
+
+def setup_written(path: str) -> str:
+    return f"Đã ghi báo cáo thiết lập vào {path}."
+
+
+def report_unknown_unit(code: str) -> str:
+    return f"Không có đơn vị mã {code}."
+
+
+REPORT_UNIT_NEEDED = "Cần --unit MÃ_ĐƠN_VỊ, --period KỲ và --out TỆP.xlsx (hoặc --setup)."
+
+
+def report_cannot_write(path: str, reason: str) -> str:
+    return f"Không ghi được tệp {path}: {reason}."
+
+
+def setup_deadline_unit(unit_name: str, deadline: str, missing: str) -> str:
+    return (f"⏰ Hạn báo cáo lập nhóm, lập trang Fanpage là {deadline}. {unit_name} {missing}: "
+            "quản trị viên hãy gửi /trang them <địa chỉ trang>.")
+
+
+def setup_deadline_parent(unit_name: str, deadline: str, lines: list[str]) -> str:
+    return "\n".join([f"⏰ Hạn báo cáo lập nhóm, lập trang Fanpage là {deadline}. "
+                      f"Các đơn vị trực thuộc {unit_name} còn thiếu:", *lines])
+
+
+SETUP_NO_GROUP = "chưa có nhóm"
+SETUP_NO_PAGE = "chưa đăng ký trang Fanpage"
+
+
+def chart_title(unit_name: str, label: str) -> str:
+    return f"Tỷ lệ đạt chỉ tiêu — {unit_name}, {label}"
+
+
+CHART_AXIS = "Tỷ lệ người đạt chỉ tiêu"
 
 
 # /xephang and the Monday leaderboard

@@ -100,8 +100,8 @@ class JobRunner(Protocol):
 
 
 # The jobs `:run` knows (SPEC §4.3), and why another word is refused.
-RUNNABLE_JOBS = ("reminder", "leaderboard", "monthly")
-WHY_RUN_SYNTAX = "viết :run reminder, :run leaderboard hoặc :run monthly"
+RUNNABLE_JOBS = ("reminder", "leaderboard", "monthly", "setup")
+WHY_RUN_SYNTAX = "viết :run reminder, :run leaderboard, :run monthly hoặc :run setup"
 
 
 class SimulatedClock:
