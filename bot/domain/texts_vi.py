@@ -32,6 +32,8 @@ def help_text(staff_weekly: int, max_links: int) -> str:
         "/huy — trả lời (reply) một tin nhắn để rút lại các liên kết trong đó",
         "/dangky <mã tham gia> — trong nhóm: quản trị viên gắn nhóm với đơn vị; nhắn riêng: chọn đơn vị của mình",
         "Quản trị viên: /trang them <link trang>, /trang canbo, /dangvien (nhắn riêng), /nghi dd/mm, /nhacnho",
+        "Tiêu điểm tuần: /tieudiem <link trang hoặc bài> (cấp trên chọn), /tieudiem xem, "
+        "/guilen <link bài> (gửi bài lên cấp trên), /dexuat (xem bài cấp dưới đề xuất)",
         "/huongdan — xem lại hướng dẫn này",
         f"(Mỗi tin nhắn tính tối đa {max_links} liên kết.)",
     ])
