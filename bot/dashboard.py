@@ -136,7 +136,8 @@ def trend_svg(points: list[data.TrendPoint]) -> str:
     bar, gap, height = 6, 2, 24
     width = len(points) * (bar + gap)
     parts = [f'<svg class="trend" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="{_e(texts_vi.WEB_TREND_OWN)}" xmlns="http://www.w3.org/2000/svg">']
+             f'role="img" aria-label="{_e(texts_vi.WEB_TREND_OWN)}" xmlns="http://www.w3.org/2000/svg">'
+             f'<rect width="{width}" height="{height}" fill="#eef1f4"/>']
     for i, p in enumerate(points):
         x = i * (bar + gap)
         label = texts_vi.period_label("week", p.week.key, p.week.first_day, p.week.last_day)
@@ -186,6 +187,9 @@ def render_unit_page(page: data.UnitPage, ky: str, sort: str, period_note: str |
                 cards.append((texts_vi.WEB_MET, _figure(fig.met, fig.expected)))
         if fig.party_expected:
             cards.append((texts_vi.WEB_PARTY, _figure(fig.party_met, fig.party_expected)))
+        focus = view.focus_figures(unit.id) if hasattr(view, "focus_figures") else None
+        if focus is not None and focus.applies:  # once the week's focus items exist (/tieudiem)
+            cards.append((texts_vi.WEB_FOCUS, _figure(focus.done, focus.expected)))
         if unit.staff:
             cards.append((texts_vi.WEB_JOINED, _figure(view.own[unit.id].known, unit.staff)))
         out.append('<div class="cards">' + "".join(
@@ -247,9 +251,15 @@ def _names(names: list[str]) -> str:
     return f'<ul class="names">{shown}</ul>{more}'
 
 
+_AUTO = object()
+
+
 def build_dashboard(uow: UnitOfWorkFactory, config: Config, clock: Clock, *,
-                    report: ReportBuilder | None = None) -> web.Application:
-    """The dashboard as an aiohttp sub-application, to be mounted at /web."""
+                    report: ReportBuilder | None | object = _AUTO) -> web.Application:
+    """The dashboard as an aiohttp sub-application, to be mounted at /web. ``report``: how a unit
+    page's report is made (default: handlers.reports, the file /baocao sends); None: no download."""
+    if report is _AUTO:
+        report = data.report_builder()
     secure = config.web.public_url.lower().startswith("https://")
 
     @web.middleware

@@ -151,3 +151,22 @@ async def unit_page(uow: UnitOfWork, config: Config, person_id: int, unit: Unit,
         laggards=view.laggards(unit.id) if show_people else [],
         party_names=([p.name for p in view.party_shortfalls(unit.id)] if own and not view.holiday else None),
     )
+
+
+def report_builder():
+    """The unit page's report download (the same .xlsx as /baocao, SPEC §3.5), or None while
+    this installation has no report module."""
+    try:
+        from handlers.reports import report_bytes, report_filename
+    except ImportError:  # pragma: no cover - reports ship with the dashboard's release
+        return None
+    from handlers.web_login import is_super_admin
+
+    async def build(uow: UnitOfWork, config: Config, unit: Unit, period: Period, person_id: int,
+                    now: datetime) -> tuple[str, bytes]:
+        # The per-member party column covers only the requester's own units (SPEC §3.5).
+        data = await report_bytes(uow, config, unit, period, now, requester_person_id=person_id,
+                                  super_admin=await is_super_admin(uow, config, person_id))
+        return report_filename(unit, period), data
+
+    return build

@@ -385,3 +385,38 @@ async def test_the_page_is_built_for_360_px(harness):
     assert "*{box-sizing:border-box}" in page
     assert re.search(r"\.box\{max-width:100%;overflow-x:auto", page)
     assert '<div class="box"><table>' in page
+
+
+async def test_the_units_report_downloads_for_any_period(harness):
+    pytest.importorskip("handlers.reports", reason="the report module (handlers/reports.py) is not installed")
+    import io
+
+    import openpyxl
+
+    await add_teachers(harness, "TH-KIMBOI", ["Cô A", "Cô B"], links={"Cô A": 1})
+    officer = await officer_of(harness, "PGD-KIMBOI")
+    async with Web(harness) as client:
+        await sign_in(harness, client, officer)
+        page = await (await client.get("/web/u/PGD-KIMBOI")).text()
+        assert 'action="/web/u/PGD-KIMBOI/baocao"' in page and "Tải báo cáo" in page
+        for ky in ("thang", "tuan", "2026-11", "2026-W48", "2026-11-01..2026-11-30", "namhoc"):
+            response = await client.get(f"/web/u/PGD-KIMBOI/baocao?ky={ky}")
+            assert response.status == 200, ky
+            assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+            assert "attachment" in response.headers["Content-Disposition"]
+            book = openpyxl.load_workbook(io.BytesIO(await response.read()), read_only=True)
+            assert "Đơn vị" in book.sheetnames
+        bad = await client.get("/web/u/PGD-KIMBOI/baocao?ky=khong")
+        assert bad.status == 400 and "khong" in await bad.text()
+        assert (await client.get("/web/u/THCS-VUBAN/baocao?ky=thang")).status == 404
+
+
+async def test_without_a_report_module_the_download_is_absent(harness):
+    officer = await officer_of(harness, "PGD-KIMBOI")
+    app = build_app(health=ok, dashboard=build_dashboard(harness.storage.uow, harness.dispatcher.config,
+                                                         harness.clock, report=None))
+    async with TestClient(TestServer(app)) as client:
+        await sign_in(harness, client, officer)
+        page = await (await client.get("/web/u/PGD-KIMBOI")).text()
+        assert "baocao" not in page
+        assert (await client.get("/web/u/PGD-KIMBOI/baocao")).status == 404

@@ -490,6 +490,7 @@ WEB_PARTY_SHORT = "Đảng viên chưa đạt chỉ tiêu (chỉ quản trị vi
 WEB_PARTY_ALL_MET = "Đảng viên đều đã đạt chỉ tiêu."
 WEB_REPORT = "Tải báo cáo (.xlsx)"
 WEB_HOLIDAY_WEEK = "tuần nghỉ"
+WEB_FOCUS = "Đã chia sẻ bài tiêu điểm"
 
 
 def web_trend_point(week_label: str, met: int, expected: int) -> str:
