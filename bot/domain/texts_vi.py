@@ -1062,6 +1062,10 @@ def zalo_unreachable(base_url: str, reason: str) -> str:
     return f"Không kết nối được Zalo Bot API tại {base_url} ({reason}): kiểm tra [zalo] base_url và mạng."
 
 
+def zalo_refused(detail: str) -> str:
+    return f"Zalo Bot API từ chối khi khởi động ({detail}): kiểm tra mục [zalo] (secret dài 8–256 ký tự với webhook)."
+
+
 ZALO_NO_FILES = "Zalo chưa gửi được tệp qua bot; thầy cô hãy mở báo cáo trên Telegram hoặc trang quản trị web."
 
 

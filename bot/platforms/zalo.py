@@ -392,7 +392,7 @@ class ZaloPlatform:
             await self.client.close()
             if exc.code == UNAUTHORIZED:
                 raise PlatformRefused(texts_vi.ZALO_TOKEN_REFUSED) from None
-            raise PlatformRefused(texts_vi.zalo_unreachable(self.shown_base_url, str(exc))) from None
+            raise PlatformRefused(texts_vi.zalo_refused(str(exc))) from None
         except ZaloUnavailable as exc:
             await self.client.close()
             raise PlatformRefused(texts_vi.zalo_unreachable(self.shown_base_url, exc.reason)) from None

@@ -313,3 +313,40 @@ async def test_the_token_never_reaches_the_logs(fake_zalo, config, caplog):
         await storage.close()
     assert "zalo" in caplog.text
     assert FAKE_ZALO_TOKEN.split(":", 1)[1] not in caplog.text and FAKE_ZALO_TOKEN not in caplog.text
+
+
+async def test_run_starts_zalo_beside_telegram_on_one_web_server(fake_zalo, fake_telegram, config):
+    from bot.app import run_bot
+    from bot.config import TelegramSection
+    from tests.fake_telegram.fixtures import FAKE_TOKEN
+
+    port = free_port()
+    cfg = zalo_config(config, fake_zalo, mode="webhook", port=port)
+    cfg = replace(cfg, telegram=TelegramSection(enabled=True, token=FAKE_TOKEN, base_url=fake_telegram.base_url,
+                                                mode="webhook", secret="tg-Webhook-s3cret"))
+    storage = await open_storage(cfg)
+    await load_demo_units(storage, cfg, T0)
+    await storage.close()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(cfg, stop=stop))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):  # wait (bounded) until both platforms are up and the port answers
+                if fake_zalo.webhook and fake_telegram.webhook:
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                await asyncio.sleep(0.05)
+            assert fake_zalo.webhook["url"] == f"http://127.0.0.1:{port}/zalo/webhook"
+            assert fake_telegram.webhook.url == f"http://127.0.0.1:{port}/telegram/webhook"
+            update = text_update("z-lan", "/huongdan", date_ms=MS)
+            async with session.post(fake_zalo.webhook["url"], json=update,
+                                    headers={"X-Bot-Api-Secret-Token": SECRET}) as response:
+                assert response.status == 200
+        assert (await fake_zalo.wait_sent(1))[0].chat_id == "z-lan"
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
