@@ -222,8 +222,11 @@ class TallyRepository:
         start = min(w.start for w in weeks.values())
         end = max(w.end for w in weeks.values())
         shared: dict[int, set[str]] = defaultdict(set)
+        # No DISTINCT: with it SQLite (without statistics) walks the whole partial index of live
+        # links in person order instead of the period's slice of the time index; the rows are
+        # the focus shares of the period, few, and the sets below fold them.
         for pid, week in (await self.session.execute(
-            select(Submission.person_id, FocusItem.week).distinct()
+            select(Submission.person_id, FocusItem.week)
             .join(Person, Person.id == Submission.person_id)
             .join(home, home.id == Person.home_unit_id)
             .join(FocusItem, and_(FocusItem.week == week_of_link, matches))
