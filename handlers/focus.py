@@ -43,6 +43,7 @@ MAX_ITEMS = 10
 DM_PLATFORMS = ("zalo",)
 # How many candidates /dexuat prints (more can still be picked by number).
 SHOWN_CANDIDATES = 40
+CONSOLE = "console"
 
 ADD_WORDS = ("them", "add")
 REMOVE_WORDS = ("xoa", "remove", "del")
@@ -211,7 +212,7 @@ async def _announce(ctx: Context, repo: FocusRepository, unit: Unit, week: Perio
     """One announcement per target of the subtree, claimed now (committed with the change), and
     one line for the asker."""
     text = texts_vi.focus_announcement(unit.name, _label(week), [(e.kind, e.url) for e in items])
-    targets = await repo.subtree_targets(unit, DM_PLATFORMS)
+    targets = sendable(ctx, await repo.subtree_targets(unit, DM_PLATFORMS))
     period = set_period(week.key, [e.item_key for e in items])
     groups = people = already = 0
     for target in targets:
@@ -223,6 +224,13 @@ async def _announce(ctx: Context, repo: FocusRepository, unit: Unit, week: Perio
     ctx.reply(texts_vi.focus_saved(len(items), unit.name, groups, people, already))
 
 
+def sendable(ctx: Context, targets: list[Target]) -> list[Target]:
+    """The console on a live database never messages real chats, and no real instance sweeps
+    the console's simulated ones: each reaches only its own."""
+    here = ctx.msg.chat.platform
+    return [t for t in targets if t.platform == here or CONSOLE not in (t.platform, here)]
+
+
 async def fan_out_one(ctx: Context, target: Target, kind: str, period: str, text: str) -> bool:
     """Claim one send to ``target`` (False: it was claimed before) and queue it after the commit.
 
@@ -230,10 +238,10 @@ async def fan_out_one(ctx: Context, target: Target, kind: str, period: str, text
     platform is claimed with a lease that has already run out, so the sweeper of an instance
     running that platform (every minute) sends the stored payload: a handler's replies leave
     only through its own platform's outbox."""
+    here = target.platform == ctx.msg.chat.platform
     chat = ChatRef(target.platform, target.chat_id, ChatKind.GROUP if target.group else ChatKind.PRIVATE,
                    target.title)
     action = SendText.of(chat, text)
-    here = target.platform == ctx.msg.chat.platform
     if not await ctx.uow.sent.claim(target.platform, target.chat_id, kind, period, ctx.instance,
                                     CLAIM_LEASE if here else timedelta(0), payload=dump_actions([action])):
         return False
@@ -277,7 +285,7 @@ async def cmd_guilen(ctx: Context, args: tuple[str, ...]) -> None:
                       parent_id=parent.id, url=canonical)
     text = texts_vi.nomination_notice(unit.name, canonical)
     reached = 0
-    for target in await repo.unit_groups(parent.id):
+    for target in sendable(ctx, await repo.unit_groups(parent.id)):
         reached += await fan_out_one(ctx, target, NOMINATION_KIND, f"n{nomination.id}", text)
     ctx.reply(texts_vi.nominated(parent.name, reached))
 

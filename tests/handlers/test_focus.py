@@ -340,6 +340,31 @@ async def test_zalo_groups_and_zalo_people_hear_it_through_their_own_platform(ha
     assert await sweeper.jobs.sweep() == 0
 
 
+async def test_the_console_and_real_platforms_never_reach_each_others_chats(harness, tree):
+    async with harness.storage.uow() as uow:
+        thcs = await uow.units.by_code("THCS-KIMBOI")
+        uow.session.add(Group(platform="console", chat_id="c-1", title="Console THCS", unit_id=thcs.id,
+                              community=False, active=True, can_read=True, bound_at=harness.clock.now(),
+                              created_at=harness.clock.now()))
+    await harness.send(harness.group("g-pgd"), tree.pgd, f"/tieudiem {PAGE}")
+    assert [c for c, _, _ in await claims(harness)] == sorted(KIMBOI)  # no claim on the console's group
+    console = FakeMessenger(platform="console")
+    other = instance(harness, "console-run", messenger=console)
+    console.admins["c-pgd"] = {tree.pgd.user_id}
+    await other.dispatcher.bind_group(ChatRef("console", "c-pgd", ChatKind.GROUP), "PGD-KIMBOI", harness.clock.now())
+    from bot.domain.types import IncomingMessage
+
+    await other.dispatcher.handle(IncomingMessage(chat=ChatRef("console", "c-pgd", ChatKind.GROUP), message_id="1",
+                                                  sender=UserRef("console", "pgd", "Trưởng phòng"),
+                                                  date=harness.clock.now(), text=f"/tieudiem {POST}"))
+    assert {a.chat.chat_id for a in console.transcript if a.plain.startswith("📌")} == {"c-pgd", "c-1"}
+    async with harness.storage.engine.connect() as conn:
+        platforms = {r[0] for r in await conn.execute(text(
+            "select chat_platform from sent_messages where kind = 'focus' and period = :p"),
+            dict(p=set_period("2026-W48", [POST])))}
+    assert platforms == {"console"}
+
+
 # --- focus completion in the views -----------------------------------------------------------------
 
 
