@@ -51,19 +51,19 @@ class Scheduler:
         grace = max(1, int(config.schedule.grace_hours * 3600))
         self.aps = AsyncIOScheduler(timezone=self.tz)
         for kind in SCHEDULED:
-            if kind == "setup":
-                # Due once ([calendar] setup_deadline): asked every morning, run_due decides.
-                if jobs.setup_due() is not None:
-                    self.aps.add_job(self.run_job, CronTrigger(hour=8, minute=5, second=0, timezone=self.tz),
-                                     args=[kind], id=kind, name=kind, coalesce=True, max_instances=1,
-                                     misfire_grace_time=grace)
-                continue
             spec = jobs.schedule_of(kind)
             if spec is None:
                 logger.info("schedule: %s is off", kind)
                 continue
             self.aps.add_job(self.run_job, cron_trigger(spec, self.tz), args=[kind], id=kind, name=kind,
                              coalesce=True, max_instances=1, misfire_grace_time=grace)
+        # The setup deadline's reminder is due once ([calendar] setup_deadline): asked every
+        # morning, Jobs.run_due decides (and applies the grace).
+        setup_due = getattr(jobs, "setup_due", None)
+        if setup_due is not None and setup_due() is not None:
+            self.aps.add_job(self.run_job, CronTrigger(hour=8, minute=5, second=0, timezone=self.tz),
+                             args=["setup"], id="setup", name="setup", coalesce=True, max_instances=1,
+                             misfire_grace_time=grace)
         self.aps.add_job(self.sweep, IntervalTrigger(seconds=sweep_every, timezone=self.tz), id="sweeper",
                          name="sweeper", coalesce=True, max_instances=1,
                          misfire_grace_time=max(1, int(sweep_every)))

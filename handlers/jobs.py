@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # The scheduled jobs, in the order the start-up catch-up runs them.
-SCHEDULED = (JobKind.REMINDER, JobKind.LEADERBOARD, JobKind.MONTHLY, JobKind.SETUP)
+SCHEDULED = (JobKind.REMINDER, JobKind.LEADERBOARD, JobKind.MONTHLY)
 
 
 class Composer(Protocol):
@@ -114,7 +114,8 @@ class Jobs:
     async def catch_up(self, now: datetime) -> list[JobRun]:
         """At start-up: make up what was missed while the bot was down (within the grace)."""
         runs = []
-        for kind in SCHEDULED:
+        # The setup reminder only when a deadline is configured (it has no weekly schedule).
+        for kind in SCHEDULED + ((JobKind.SETUP,) if self.setup_due() is not None else ()):
             try:
                 runs.append(await self.run_due(kind, now))
             except Exception:  # one job's bug must not keep the others, or the bot, from starting

@@ -326,3 +326,20 @@ async def test_the_leaderboard_of_a_parent_comes_with_its_chart(h):
     assert [type(a) for a in by_chat["g-thcs"]] == [SendText]
     assert [type(a) for a in by_chat["g-pgd"]] == [SendText, SendPhoto]
     assert by_chat["g-pgd"][1].data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_the_setup_reminder_is_scheduled_and_caught_up_only_with_a_deadline(h):
+    from bot.scheduler import Scheduler
+    from handlers.jobs import Jobs
+
+    jobs = Jobs(h.dispatcher)
+    assert "setup" in {j.id for j in Scheduler(jobs, h.clock).aps.get_jobs()}
+    office = ChatRef("test", "g-pgd", ChatKind.GROUP, title="Nhóm phòng")
+    await h.bind(office, "PGD-KIMBOI")
+    runs = {r.kind: r.outcome for r in await jobs.catch_up(jobs.setup_due() + timedelta(hours=2))}
+    assert runs["setup"] == "sent"
+
+    h.dispatcher.config = replace(h.dispatcher.config, calendar=SchoolCalendar(holidays=HOLIDAYS))
+    jobs = Jobs(h.dispatcher)
+    assert "setup" not in {j.id for j in Scheduler(jobs, h.clock).aps.get_jobs()}
+    assert "setup" not in {r.kind for r in await jobs.catch_up(ASKED)}
