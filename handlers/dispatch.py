@@ -212,12 +212,17 @@ class Dispatcher:
         if not prepared:
             return
         results: list[tuple[list, dict] | None] = []
+        one_by_one = [False]
 
         async def work(uow) -> None:
-            results[:] = await self._run_batch(uow, prepared)
+            results[:] = await self._run_batch(uow, prepared, one_by_one[0])
 
         try:
-            await self._in_transaction(work, describe=_describe_batch(prepared))
+            try:
+                await self._in_transaction(work, describe=_describe_batch(prepared))
+            except links.BatchNeedsOneByOne:
+                one_by_one[0] = True  # rolled back; the same transaction again, statement by statement
+                await self._in_transaction(work, describe=_describe_batch(prepared))
         except DatabaseUnavailable:
             raise
         except Exception:
@@ -248,7 +253,8 @@ class Dispatcher:
         if link is not None and msg.sender_kind is SenderKind.USER:
             await link.outbox.put([SendText.of(msg.chat, texts_vi.APOLOGY, reply_to=msg.message_id)])
 
-    async def _run_batch(self, uow, prepared: list["_Prepared"]) -> list[tuple[list, dict] | None]:
+    async def _run_batch(self, uow, prepared: list["_Prepared"], one_by_one: bool = False,
+                         ) -> list[tuple[list, dict] | None]:
         """Inside the batch's transaction: runs of plain messages set-wise, the rest one by one,
         in arrival order. Returns each event's (actions, claims) to queue after the commit."""
         results: list[tuple[list, dict] | None] = [None] * len(prepared)
@@ -260,15 +266,15 @@ class Dispatcher:
                 run.append(i)
                 continue
             if run:
-                await self._plain_run(uow, prepared, run, results)
+                await self._plain_run(uow, prepared, run, results, one_by_one)
                 run = []
             results[i] = await (self._message_work(uow, one) if one.msg is not None else self._event_work(uow, one.event))
         if run:
-            await self._plain_run(uow, prepared, run, results)
+            await self._plain_run(uow, prepared, run, results, one_by_one)
         return results
 
     async def _plain_run(self, uow, prepared: list["_Prepared"], run: list[int],
-                         results: list[tuple[list, dict] | None]) -> None:
+                         results: list[tuple[list, dict] | None], one_by_one: bool) -> None:
         """Plain new messages from people: who they are from three queries for the whole run,
         then their links credited together (links.credit_batch)."""
         # What the per-message path left pending is written first, so rows keep arrival order.
@@ -280,8 +286,7 @@ class Dispatcher:
         pairs = [(groups[(m.chat.platform, m.chat.chat_id)].id, members[(m.sender.platform, m.sender.user_id)].id)
                  for m in msgs if m.chat.is_group and (m.chat.platform, m.chat.chat_id) in groups
                  and (m.sender.platform, m.sender.user_id) in members]
-        if pairs:
-            await ingest.load_memberships(pairs)
+        held = await ingest.load_memberships(pairs) if pairs else []  # noqa: F841 - kept alive for the run
         items: list[tuple[Context, int | None]] = []
         for i, msg in zip(run, msgs):
             link = self.platforms.get(msg.chat.platform)
@@ -291,7 +296,7 @@ class Dispatcher:
             assert ctx.person is not None
             items.append((ctx, ctx.person.home_unit_id))
             results[i] = (ctx.out, ctx.claims)
-        await links.credit_batch(items)
+        await links.credit_batch(items, one_by_one=one_by_one)
 
     async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, groups: dict, members: dict) -> None:
         """members.register_sender for a plain message, from the rows the run loaded: no query

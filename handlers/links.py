@@ -253,7 +253,12 @@ async def links_in_command_message(ctx: Context, command: str) -> None:
 # --- a batch of plain messages, set-based (SPEC §5) -----------------------------------------------
 
 
-async def credit_batch(items: Sequence[tuple[Context, int | None]]) -> None:
+class BatchNeedsOneByOne(Exception):
+    """The batch met a case whose outcome depends on the order of statements: roll it back and
+    handle it again with ``one_by_one``."""
+
+
+async def credit_batch(items: Sequence[tuple[Context, int | None]], *, one_by_one: bool = False) -> None:
     """Credit the links of plain new messages, already registered in order, exactly as one by one
     would (same rows, same outcomes, same replies), in a fixed number of statements.
 
@@ -281,28 +286,33 @@ async def credit_batch(items: Sequence[tuple[Context, int | None]]) -> None:
     def key(values: dict) -> tuple[str, str, str, str]:
         return (values["chat_platform"], values["chat_id"], values["message_id"], values["canonical_url"])
 
-    every = [values for *_, rows in plan for _, values in rows]
-    recorded = await ingest.same_message_links(key(v) for v in every) if every else {}
-    if any(withdrawn is not None and reason == "edit" for withdrawn, reason in recorded.values()):
-        # A redelivered message whose link an edit took out revives it, if no later message took
-        # it first: so rare that the batch is credited message by message, exactly.
+    if one_by_one:
         for ctx, unit_id, candidates, _ in plan:
             await _credit_message(ctx, candidates, unit_id)
         return
-    inserted = await ingest.insert_submissions([v for v in every if key(v) not in recorded])
-    # The same message twice in one batch: the second is a redelivery of the first when the first
-    # was recorded, and otherwise meets the same earlier credit the first met.
-    first: dict[tuple, str] = {}
+    every = [values for *_, rows in plan for _, values in rows]
+    inserted = await ingest.insert_submissions(every)
+    missed = [key(v) for v in every if key(v) not in inserted]
+    # Usually empty: a query only when something was not new (a redelivery or a repeated link).
+    recorded = await ingest.same_message_links(missed) if missed else {}
+    first: set[tuple] = set()
     outcome_of: list[str] = []
     for values in every:
         k = key(values)
-        if k in recorded:
+        if k in inserted:
+            # The same message twice in one batch: the second is a redelivery of the first.
+            result = "redelivered" if k in first else "credited"
+        elif k in recorded:
+            withdrawn, reason = recorded[k]
+            if withdrawn is not None and reason == "edit":
+                # A redelivered message whose link an edit took out revives it, unless a later
+                # message of this batch took it first: so rare that the batch is done again,
+                # message by message.
+                raise BatchNeedsOneByOne(k)
             result = "redelivered"
-        elif k in first:
-            result = "redelivered" if first[k] == "credited" else first[k]
         else:
-            result = "credited" if k in inserted else "duplicate"
-            first[k] = result
+            result = "duplicate"
+        first.add(k)
         outcome_of.append(result)
     wanted = [(v["person_id"], v["canonical_url"]) for v, r in zip(every, outcome_of) if r == "duplicate"]
     since = await ingest.live_credit_times(wanted) if wanted else {}

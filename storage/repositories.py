@@ -650,27 +650,30 @@ class IngestRepository:
         if not member.active:
             member.active = True
 
-    async def load_memberships(self, pairs: Iterable[tuple[int, int]]) -> None:
+    async def load_memberships(self, pairs: Iterable[tuple[int, int]]) -> list[GroupMembership]:
         """Bring these (group id, member id) rows into the session, so that looking one up by its
-        key (``session.get``) costs no query."""
+        key (``session.get``) costs no query. Keep the list: the session holds rows weakly."""
         keys = sorted(set(pairs))
+        rows: list[GroupMembership] = []
         for start in range(0, len(keys), self.CHUNK):
             stmt = select(GroupMembership).where(
                 tuple_(GroupMembership.group_id, GroupMembership.member_id).in_(keys[start:start + self.CHUNK]))
-            (await self.session.execute(stmt)).scalars().all()
+            rows.extend((await self.session.execute(stmt)).scalars().all())
+        return rows
 
     async def insert_submissions(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
         """Insert many submissions, each skipped when a unique index says it is not new (a
         redelivery, or a person's live credit for that post). Rows are taken in order, so of two
         rows in the batch for the same person and post the first wins, as one by one. Returns the
         (chat platform, chat id, message id, canonical link) of the rows inserted."""
-        inserted: set[tuple[str, str, str, str]] = set()
+        if not rows:
+            return set()
         table = Submission.__table__
-        for start in range(0, len(rows), self.CHUNK):
-            stmt = (self._insert(table).values(list(rows[start:start + self.CHUNK])).on_conflict_do_nothing()
-                    .returning(table.c.chat_platform, table.c.chat_id, table.c.message_id, table.c.canonical_url))
-            inserted.update(tuple(r) for r in (await self.session.execute(stmt)).all())
-        return inserted
+        # One statement compiled once: SQLAlchemy's "insertmanyvalues" sends the rows as multi-row
+        # INSERTs (pages of 1,000) in their order, however many there are.
+        stmt = (self._insert(table).on_conflict_do_nothing()
+                .returning(table.c.chat_platform, table.c.chat_id, table.c.message_id, table.c.canonical_url))
+        return {tuple(r) for r in (await self.session.execute(stmt, list(rows))).all()}
 
     async def same_message_links(self, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple, tuple]:
         """For (chat platform, chat id, message id, canonical link) keys: the recorded row's
@@ -705,22 +708,23 @@ class IngestRepository:
                        chat=r.get("chat"), unit_id=r.get("unit_id"),
                        detail=json.dumps(r["detail"], ensure_ascii=False, default=str) if r.get("detail") else None)
                   for r in rows]
-        for start in range(0, len(values), self.CHUNK):
-            await self.session.execute(table.insert().values(values[start:start + self.CHUNK]))
+        if values:
+            await self.session.execute(table.insert(), values)  # executemany: one call to the driver
 
     async def claim_new(self, claims: Sequence[tuple[str, str, str, str, str | None]], instance: str,
                         lease: timedelta) -> set[tuple[str, str, str, str]]:
         """Claim many never-claimed sends at once: (platform, chat id, kind, period, payload).
         Returns the keys taken; a key not taken may still be free again (a released claim), which
         only SentMessageRepository.claim's guarded UPDATE may decide."""
-        taken: set[tuple[str, str, str, str]] = set()
+        if not claims:
+            return set()
         table = SentMessage.__table__
-        now, until = server_now(self._dialect), server_now(self._dialect, lease.total_seconds())
-        for start in range(0, len(claims), self.CHUNK):
-            values = [dict(chat_platform=p, chat_id=c, kind=k, period=per, instance=instance, claimed_at=now,
-                           lease_until=until, status="claimed", attempts=0, payload=payload)
-                      for p, c, k, per, payload in claims[start:start + self.CHUNK]]
-            stmt = (self._insert(table).values(values).on_conflict_do_nothing()
-                    .returning(table.c.chat_platform, table.c.chat_id, table.c.kind, table.c.period))
-            taken.update(tuple(r) for r in (await self.session.execute(stmt)).all())
-        return taken
+        stmt = (self._insert(table)
+                .values(claimed_at=server_now(self._dialect),
+                        lease_until=server_now(self._dialect, lease.total_seconds()),
+                        instance=instance, status="claimed", attempts=0)
+                .on_conflict_do_nothing()
+                .returning(table.c.chat_platform, table.c.chat_id, table.c.kind, table.c.period))
+        values = [dict(chat_platform=p, chat_id=c, kind=k, period=per, payload=payload)
+                  for p, c, k, per, payload in claims]
+        return {tuple(r) for r in (await self.session.execute(stmt, values)).all()}
