@@ -112,3 +112,16 @@ async def test_the_operators_report_has_every_party_column(harness, tmp_path):
     assert await run_report(args, harness.dispatcher.config, now=now, stderr=io.StringIO()) == 0
     members = list(openpyxl.load_workbook(out)["Thành viên"].iter_rows(min_row=3, values_only=True))
     assert [(r[2], r[4], r[8], r[9]) for r in members] == [("Nguyễn Thị Lan", 1, "Có", "Có")]
+
+
+def test_baocao_in_the_console_prints_the_file_as_a_line(tmp_path):
+    script = (":time 2026-11-27 10:00\nhttps://www.facebook.com/thptkimboi/posts/1\n:admin on\n/baocao\n"
+              ":private\n/baocao\n:run setup\n")
+    result = run("console", cwd=tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "bot> Báo cáo có tên người nên bot gửi riêng: thầy cô hãy nhắn riêng cho bot rồi gửi lại /baocao." in lines
+    files = [line for line in lines if line.startswith("bot> [tệp ")]
+    assert len(files) == 1 and files[0].startswith("bot> [tệp baocao_THCS-KIMBOI_2026-11.xlsx, ")
+    assert "bot> Báo cáo tháng 11/2026 — Trường THCS Kim Bôi." in lines
+    assert lines[-1] == "console> nhắc hạn lập nhóm, lập trang: chưa đặt [calendar] setup_deadline nên không chạy."

@@ -290,6 +290,8 @@ JOB_NAMES = {"reminder": "nhắc việc tuần", "leaderboard": "bảng xếp h�
 def console_run_summary(kind: str, outcome: str, sent: int) -> str:
     """The console's one line after ``:run`` (the messages themselves are printed as bot> lines)."""
     name = JOB_NAMES.get(kind, kind)
+    if outcome == "off" and kind == "setup":
+        return f"{name}: chưa đặt [calendar] setup_deadline nên không chạy."
     if outcome == "off":
         return f"{name}: đang tắt trong [schedule] nên không chạy."
     if outcome == "nothing":

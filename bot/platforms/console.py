@@ -151,11 +151,13 @@ class ConsoleMessenger:
         elif isinstance(action, DeleteMessage):
             s.write(f"bot> {prefix}[đã xóa #{s.number_of(action.message_id)}]")
         elif isinstance(action, SendDocument):
-            s.write(f"bot> {prefix}[tệp {action.filename}, {len(action.data):,} byte]".replace(",", "."))
+            size = f"{len(action.data):,}".replace(",", ".")
+            s.write(f"bot> {prefix}[tệp {action.filename}, {size} byte]")
             if action.caption:
                 s.write(f"bot> {prefix}{action.caption}")
         elif isinstance(action, SendPhoto):
-            s.write(f"bot> {prefix}[ảnh {action.filename}, {len(action.data):,} byte]".replace(",", "."))
+            size = f"{len(action.data):,}".replace(",", ".")
+            s.write(f"bot> {prefix}[ảnh {action.filename}, {size} byte]")
             if action.caption:
                 s.write(f"bot> {prefix}{action.caption}")
         return Delivery(DeliveryStatus.SENT)
