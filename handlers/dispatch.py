@@ -178,6 +178,8 @@ class Dispatcher:
         self.instance = instance
         self.commands = build_command_table()
         self.platforms: dict[str, PlatformLink] = {}
+        # False: every message takes the per-message path (the reference the batch path must equal).
+        self.set_based = True
 
     def attach(self, messenger: Messenger, *, inline: bool = False, bot_username: str | None = None) -> Outbox:
         """Connect a platform: its replies leave through a new outbox."""
@@ -353,7 +355,7 @@ class Dispatcher:
                 msg = replace(msg, text="", links=())
             command = None
         page_mark = links.marks_page_post(msg.text)
-        plain = (command is None and not msg.edited and not page_mark and msg.sender is not None
+        plain = (self.set_based and command is None and not msg.edited and not page_mark and msg.sender is not None
                  and msg.sender_kind is SenderKind.USER and not msg.sender.is_bot and msg.delivery_id is None
                  and not (msg.chat.is_group and admin.admin_code_candidates(msg.text)))
         chat_admin = False
