@@ -13,8 +13,10 @@ into text): a link or a name starting with "=" stays text in Excel.
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import IO, Any, Callable, Iterable, Sequence
 
 # An Excel sheet holds at most 1,048,576 rows (SPEC §3.5: continue on "Liên kết (2)").
@@ -101,8 +103,141 @@ class ReportWriter:
         ws.freeze_panes(HEADER_ROWS, 0)
         return ws
 
+
+
+    def placeholders(self, name: str, title: str, columns: Sequence[Column], parts: int) -> list[str]:
+        """Sheets "<name>", "<name> (2)"… with their title and header only, for ``SheetFiller`` to
+        fill once the workbook is closed; returns their members in the .xlsx package."""
+        members = []
+        for part in range(1, max(1, parts) + 1):
+            ws = self._start(name if part == 1 else f"{name} ({part})", title, columns)
+            for i, c in enumerate(columns):
+                if c.kind in ("date", "datetime", "pct"):  # new cells typed in Excel get it too
+                    ws.set_column(i, i, c.width, self.formats[c.kind])
+            members.append(f"xl/worksheets/sheet{len(self.wb.worksheets())}.xml")
+        return members
+
     def close(self) -> None:
         self.wb.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The big sheet, written as XML. XlsxWriter spends most of a million-row report in its per-cell
+# Python calls; the rows of "Liên kết" are plain (a time and five texts), so they are written
+# straight into the sheet's XML inside the package XlsxWriter made, streamed into the zip.
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_DAY = timedelta(days=1)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MAX_CELL_TEXT = 32_767
+COMPRESS_LEVEL = 3  # deflate: most of level 6's size at a fraction of its time
+
+
+def _xml_text(value: str) -> str:
+    if len(value) > MAX_CELL_TEXT:
+        value = value[:MAX_CELL_TEXT]
+    if _ILLEGAL_XML.search(value):
+        value = _ILLEGAL_XML.sub("", value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if value[:1].isspace() or value[-1:].isspace():
+        return f'<t xml:space="preserve">{value}</t>'
+    return f"<t>{value}</t>"
+
+
+class SheetFiller:
+    """Copies a closed workbook's package into ``target``, filling its placeholder sheets (see
+    ``ReportWriter.placeholders``) with rows, ``capacity`` a sheet, in order. Rows beyond the
+    last placeholder are dropped (the placeholders are made from a count of the rows first)."""
+
+    def __init__(self, package: bytes, target: str | IO[bytes], members: list[str], columns: Sequence[Column],
+                 styles: dict[str, int], capacity: int, expected: int) -> None:
+        import zipfile
+
+        self.zin = zipfile.ZipFile(io.BytesIO(package))
+        self.zout = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+        self.members = members
+        self.kinds = [c.kind for c in columns]
+        self.styles = styles
+        self.last_col = _LETTERS[len(columns) - 1]
+        self.capacity = capacity
+        self.expected = expected
+        self.part = -1
+        self.out: IO[bytes] | None = None
+        self.tail = b""
+        self.row = 0  # the last row number written in the current sheet (1-based)
+        self.in_part = 0
+        self.written = 0
+        self.dropped = 0
+        for info in self.zin.infolist():
+            if info.filename not in members:
+                self.zout.writestr(info, self.zin.read(info.filename))
+
+    def _next(self) -> bool:
+        self._close_part()
+        self.part += 1
+        if self.part >= len(self.members):
+            return False
+        name = self.members[self.part]
+        xml = self.zin.read(name).decode("utf-8")
+        head, _, rest = xml.partition("</sheetData>")
+        rows_here = min(self.capacity, max(self.expected - self.part * self.capacity, 0))
+        head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{self.last_col}{HEADER_ROWS + rows_here}"/>',
+                      head, count=1)
+        self.out = self.zout.open(name, "w", force_zip64=True)
+        self.out.write(head.encode("utf-8"))
+        self.tail = ("</sheetData>" + rest).encode("utf-8")
+        self.row, self.in_part = HEADER_ROWS, 0
+        return True
+
+    def _close_part(self) -> None:
+        if self.out is not None:
+            self.out.write(self.tail)
+            self.out.close()
+            self.out = None
+
+    def write(self, rows: Iterable[Sequence[Any]], tz) -> int:
+        """Append rows (local times are made from UTC moments with ``tz``); returns how many."""
+        out: list[str] = []
+        n = 0
+        kinds = self.kinds
+        date_style = self.styles.get("datetime", 0)
+        for values in rows:
+            if self.out is None or self.in_part >= self.capacity:
+                if out and self.out is not None:
+                    self.out.write("".join(out).encode("utf-8"))
+                    out.clear()
+                if not self._next():
+                    self.dropped += 1
+                    continue
+            self.row += 1
+            r = self.row
+            out.append(f'<row r="{r}">')
+            for j, value in enumerate(values):
+                if value is None or value == "":
+                    continue
+                if kinds[j] == "datetime":
+                    serial = (value.astimezone(tz).replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY
+                    out.append(f'<c r="{_LETTERS[j]}{r}" s="{date_style}"><v>{serial!r}</v></c>')
+                elif kinds[j] == "text":
+                    out.append(f'<c r="{_LETTERS[j]}{r}" t="inlineStr"><is>{_xml_text(str(value))}</is></c>')
+                else:
+                    out.append(f'<c r="{_LETTERS[j]}{r}"><v>{value!r}</v></c>')
+            out.append("</row>")
+            self.in_part += 1
+            n += 1
+        if out and self.out is not None:
+            self.out.write("".join(out).encode("utf-8"))
+        self.written += n
+        return n
+
+    def close(self) -> None:
+        self._close_part()
+        # Placeholders left unfilled (fewer rows than counted) keep their header.
+        for name in self.members[self.part + 1:] if self.part >= 0 else self.members:
+            self.zout.writestr(self.zin.getinfo(name), self.zin.read(name))
+        self.zout.close()
+        self.zin.close()
 
 
 def excel_time(moment: datetime, tz) -> datetime:

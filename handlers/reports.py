@@ -30,7 +30,7 @@ from bot.domain.periods import format_date, parse_period
 from bot.domain.quotas import on_leave
 from bot.domain.ranking import name_key
 from bot.domain.types import ChatKind, ChatRef, Period, SendDocument, SendText
-from bot.report_xlsx import EXCEL_MAX_ROWS, Column, ReportWriter, excel_time
+from bot.report_xlsx import EXCEL_MAX_ROWS, HEADER_ROWS, Column, ReportWriter, SheetFiller
 from handlers.context import Context
 from handlers.scope import ADMIN_ROLES, is_admin_of, private_chat_of, record_chat_admin, resolve_unit, start_link
 from handlers.views import SubtreeView, build_view
@@ -321,72 +321,56 @@ async def write_report(uow: UnitOfWork, config: Config, root: Unit | None, perio
                        target: str | IO[bytes], *, party_units: set[int] | None = None,
                        include_links: bool = True, max_rows: int = EXCEL_MAX_ROWS,
                        progress: Progress | None = None, view: SubtreeView | None = None) -> ReportStats:
-    """The period report of ``root``'s subtree written to ``target`` (a path or a binary file)."""
+    """The period report of ``root``'s subtree written to ``target`` (a path or a binary file).
+
+    XlsxWriter writes the small sheets and the "Liên kết" sheets' titles and headers into memory;
+    then the package is copied into ``target`` while the links are streamed from the database
+    into those sheets (``SheetFiller``), so memory stays flat however many links there are."""
     tz = config.bot.tz
     view = view or await build_view(uow, config, root, period, now)
     leaves = await _leaves(uow, view)
     focus = await _focus(uow, view)
     made = _made_at(now, tz)
     title = texts_vi.report_title(root.name if root is not None else "Toàn hệ thống", view.label, made)
-    total = await count_links(uow, view) if include_links and progress is not None else 0
-    writer = ReportWriter(target, max_rows=max_rows)
-    links = 0
+    capacity = max_rows - HEADER_ROWS
+    total = await count_links(uow, view) if include_links else 0
+    package = io.BytesIO()
+    writer = ReportWriter(package, max_rows=max_rows)
+    members: list[str] = []
     try:
         writer.summary(texts_vi.SHEET_SUMMARY, title, summary_sentences(view, focus, made))
         writer.table(texts_vi.SHEET_UNITS, title, UNIT_COLUMNS, unit_rows(view, config))
         writer.table(texts_vi.SHEET_MEMBERS, title, MEMBER_COLUMNS, member_rows(view, leaves, party_units))
         if include_links:
-            links = await _write_links(uow, view, writer, title, tz, progress, total)
+            members = writer.placeholders(texts_vi.SHEET_LINKS, title, LINK_COLUMNS, -(-total // capacity))
     finally:
         writer.close()
-    return ReportStats(len(view.units), len(view.people), links, include_links)
+    if not include_links:
+        _save(package.getvalue(), target)
+        return ReportStats(len(view.units), len(view.people), 0, False)
+    styles = {kind: fmt.xf_index for kind, fmt in writer.formats.items() if fmt is not None}
+    filler = SheetFiller(package.getvalue(), target, members, LINK_COLUMNS, styles, capacity, total)
+    try:
+        result = await uow.session.stream(_links_query(view).execution_options(yield_per=STREAM_BATCH))
+        forgotten, yes = texts_vi.FORGOTTEN_PERSON, texts_vi.YES
+        async for batch in result.partitions():
+            filler.write(((at, code, name or forgotten, platform, url, yes if page else "")
+                          for at, code, name, platform, url, page in batch), tz)
+            if progress is not None:
+                progress(min(filler.written, total), total)
+    finally:
+        filler.close()
+    if filler.dropped:
+        logger.info("report: %d links arrived after the count and are left out", filler.dropped)
+    return ReportStats(len(view.units), len(view.people), filler.written, True)
 
 
-async def _write_links(uow, view, writer: ReportWriter, title: str, tz, progress: Progress | None,
-                       total: int) -> int:
-    """Rows from a server-side cursor, a batch at a time, into the constant-memory sheet. The
-    writer's table wants an iterable, so each batch is written through a fresh part of it."""
-    result = await uow.session.stream(_links_query(view).execution_options(yield_per=STREAM_BATCH))
-    yes = texts_vi.YES
-    forgotten = texts_vi.FORGOTTEN_PERSON
-    state = {"sheet": None, "part": 1, "row": 0}
-    written = 0
-
-    def rows(batch):
-        for at, code, name, platform, url, page_post in batch:
-            yield [excel_time(at, tz), code, name or forgotten, platform, url, yes if page_post else ""]
-
-    async for batch in result.partitions():
-        written += _append(writer, state, title, rows(batch))
-        if progress is not None:
-            progress(written, total)
-    if state["sheet"] is None:  # no link in the period: the sheet is there, with its header
-        writer.table(texts_vi.SHEET_LINKS, title, LINK_COLUMNS, [])
-    return written
-
-
-def _append(writer: ReportWriter, state: dict, title: str, rows: Iterable[list]) -> int:
-    """Append rows to the links sheet, continuing on "Liên kết (2)"… at the row limit."""
-    name = texts_vi.SHEET_LINKS
-    kinds = [(c.kind, writer.formats[c.kind]) for c in LINK_COLUMNS]
-    n = 0
-    for values in rows:
-        if state["sheet"] is None or state["row"] >= writer.max_rows:
-            if state["sheet"] is not None:
-                state["part"] += 1
-            sheet_name = name if state["part"] == 1 else f"{name} ({state['part']})"
-            state["sheet"], state["row"] = writer._start(sheet_name, title, LINK_COLUMNS), 2
-        ws, row = state["sheet"], state["row"]
-        for col, ((kind, fmt), value) in enumerate(zip(kinds, values)):
-            if value is None or value == "":
-                continue
-            if kind == "datetime":
-                ws.write_datetime(row, col, value, fmt)
-            else:
-                ws.write_string(row, col, value)
-        state["row"] = row + 1
-        n += 1
-    return n
+def _save(data: bytes, target: str | IO[bytes]) -> None:
+    if isinstance(target, str):
+        with open(target, "wb") as f:
+            f.write(data)
+    else:
+        target.write(data)
 
 
 async def report_bytes(uow: UnitOfWork, config: Config, unit: Unit | None, period: Period, now: datetime, *,
