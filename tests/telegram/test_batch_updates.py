@@ -123,3 +123,32 @@ async def test_a_webhook_batch_held_back_by_the_database_answers_503_to_what_did
         statuses = await asyncio.gather(*(post(u) for u in updates))
     assert sorted(statuses) == [200, 503, 503]  # the first of the batch committed, then the database went
     assert await hook.scalar("select count(*) from submissions") == 1
+
+
+async def test_a_crash_after_a_batch_commits_counts_nothing_twice(tg, fake_telegram):
+    """The process dies after the batch's commit, before the next getUpdates confirms it: the
+    whole batch comes again and changes nothing (SPEC §3.7)."""
+    await bind_group(tg, fake_telegram)
+    await fake_telegram.wait_confirmed()
+    real = tg.app.platform.core
+    committed = asyncio.Event()
+
+    class CommitThenDie(Recording):
+        async def handle_batch(self, events) -> None:
+            await real.handle_batch(events)
+            committed.set()
+            await asyncio.Event().wait()  # killed here
+
+    tg.app.platform.core = CommitThenDie(real)
+    ids = [fake_telegram.push_update(b.message(GROUP, who, f"Bài {url}"))
+           for who, url in zip([LAN, BINH, LAN], posts(3, 400))]
+    await asyncio.wait_for(committed.wait(), 10)
+    await fake_telegram.wait_for_count("setMessageReaction", 3)
+    await tg.crash()
+    assert fake_telegram.confirmed_offset <= ids[0]  # Telegram will send the batch again
+    await tg.start()
+    await fake_telegram.wait_confirmed(ids[-1])
+    assert all(fake_telegram.deliveries[i] >= 2 for i in ids)
+    assert await tg.scalar("select count(*) from submissions") == 3
+    assert await tg.scalar("select count(*) from audit_log where action = 'credit'") == 3
+    assert len(fake_telegram.reactions()) == 3
