@@ -212,11 +212,13 @@ def _school_weeks() -> list[date]:
     return out
 
 
+def _is_holiday(day: date) -> bool:
+    return any(lo <= day <= hi for lo, hi in HOLIDAYS)
+
+
 def _holiday_share(monday: date) -> float:
     """The share of a week's days that are holidays (0 … 1)."""
-    days = [monday + timedelta(days=i) for i in range(7)]
-    off = sum(1 for d in days if any(lo <= d <= hi for lo, hi in HOLIDAYS))
-    return off / 7
+    return sum(1 for i in range(7) if _is_holiday(monday + timedelta(days=i))) / 7
 
 
 async def build(writer, *, scale: float = 1.0, people: int | None = None, links: int | None = None,
@@ -373,6 +375,10 @@ async def _links(writer, rng, counts, units, people_info, group_of, slug, n_link
                 post_seq += 1
                 posts.append(f"https://www.facebook.com/{slug[u[0]]}/posts/{10_000_000 + post_seq}")
             week_posts[u[0]] = posts
+        # Nobody shares on a holiday: its days get no links, the rest of the week keeps its rhythm.
+        day_weights = [0 if _is_holiday(monday + timedelta(days=i)) else DAY_WEIGHTS[i] for i in range(7)]
+        if not any(day_weights):
+            continue
         done_this_week = 0
         # Who shares how often this week: activity level times noise, scaled to the quota.
         per_unit = quota / activity
@@ -385,7 +391,7 @@ async def _links(writer, rng, counts, units, people_info, group_of, slug, n_link
             for _ in range(k):
                 if done_this_week >= quota:
                     break
-                day = rng.choices(range(7), weights=DAY_WEIGHTS)[0]
+                day = rng.choices(range(7), weights=day_weights)[0]
                 local = datetime.combine(monday + timedelta(days=day), datetime.min.time()) + timedelta(
                     hours=rng.randint(6, 21), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
                 at = (local - HANOI).replace(tzinfo=UTC)
