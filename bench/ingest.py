@@ -43,6 +43,7 @@ from tests.fake_telegram import builders as b  # noqa: E402
 
 GROUPS = 40
 PEOPLE_PER_GROUP = 50
+NEWCOMERS = 0.02  # the share of messages from people the bot has not seen yet
 BOT = BotIdentity(999, "lantoa_bench_bot", False)
 
 
@@ -100,7 +101,7 @@ class Mix:
             sender = self.people[g][self.rng.randrange(PEOPLE_PER_GROUP)]
             links = [self._link()]
             text_ = None
-            if roll < 0.02:  # someone the bot has not seen yet
+            if roll < NEWCOMERS:  # someone the bot has not seen yet
                 self.newcomer += 1
                 sender = b.user(self.newcomer, "Cô giáo", "mới")
             elif roll < 0.07 and self.shared.get(sender["id"]):  # shared this one before
