@@ -129,9 +129,11 @@ class ReportWriter:
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _DAY = timedelta(days=1)
+_UNIX_EPOCH_SERIAL = 25569.0  # 01/01/1970 as an Excel serial date
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_CELL_TEXT = 32_767
 COMPRESS_LEVEL = 3  # deflate: most of level 6's size at a fraction of its time
+FLUSH_PIECES = 50_000  # XML pieces gathered before they are written
 
 
 def _xml_text(value: str) -> str:
@@ -196,8 +198,10 @@ class SheetFiller:
             self.out.close()
             self.out = None
 
-    def write(self, rows: Iterable[Sequence[Any]], tz) -> int:
-        """Append rows (local times are made from UTC moments with ``tz``); returns how many."""
+    def write(self, rows: Iterable[Sequence[Any]], tz, *, utc_offset: float | None = None) -> int:
+        """Append rows; returns how many. A time is an aware datetime or UTC epoch seconds (a
+        float: cheaper to read from the database); it is shown in ``tz``, by ``utc_offset``
+        seconds when the caller knows the offset is the same for every row (no DST change)."""
         out: list[str] = []
         n = 0
         kinds = self.kinds
@@ -217,7 +221,13 @@ class SheetFiller:
                 if value is None or value == "":
                     continue
                 if kinds[j] == "datetime":
-                    serial = (value.astimezone(tz).replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY
+                    if isinstance(value, datetime):
+                        serial = (value.astimezone(tz).replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY
+                    elif utc_offset is not None:
+                        serial = (float(value) + utc_offset) / 86400.0 + _UNIX_EPOCH_SERIAL
+                    else:
+                        local = datetime.fromtimestamp(float(value), tz).replace(tzinfo=None)
+                        serial = (local - _EXCEL_EPOCH) / _DAY
                     out.append(f'<c r="{_LETTERS[j]}{r}" s="{date_style}"><v>{serial!r}</v></c>')
                 elif kinds[j] == "text":
                     out.append(f'<c r="{_LETTERS[j]}{r}" t="inlineStr"><is>{_xml_text(str(value))}</is></c>')
@@ -226,6 +236,9 @@ class SheetFiller:
             out.append("</row>")
             self.in_part += 1
             n += 1
+            if len(out) > FLUSH_PIECES:  # a long iterable must not gather in memory
+                self.out.write("".join(out).encode("utf-8"))
+                out.clear()
         if out and self.out is not None:
             self.out.write("".join(out).encode("utf-8"))
         self.written += n

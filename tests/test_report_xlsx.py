@@ -54,3 +54,29 @@ def test_rows_beyond_the_counted_sheets_are_dropped_and_unfilled_sheets_keep_the
     wb = filled([(at, "a", 1)], capacity=2, expected=6)
     assert [len(list(wb[n].iter_rows(min_row=3))) for n in wb.sheetnames] == [1, 0, 0]
     assert wb["Liên kết (3)"]["A2"].value == "Thời gian"
+
+
+def test_epoch_seconds_are_shown_in_the_zone_with_or_without_a_fixed_offset():
+    package = io.BytesIO()
+    writer = ReportWriter(package)
+    members = writer.placeholders("Liên kết", "t", COLUMNS, 1)
+    writer.close()
+    styles = {k: f.xf_index for k, f in writer.formats.items() if f is not None}
+    out = io.BytesIO()
+    filler = SheetFiller(package.getvalue(), out, members, COLUMNS, styles, 100, 3)
+    epoch = datetime(2026, 3, 29, 3, 0, tzinfo=timezone.utc).timestamp()  # Paris: after the change to summer time
+    filler.write([(epoch, "a", 1)], ZoneInfo("Asia/Ho_Chi_Minh"), utc_offset=7 * 3600)
+    filler.write([(epoch, "b", 2)], ZoneInfo("Europe/Paris"))
+    filler.close()
+    times = [r[0] for r in openpyxl.load_workbook(out)["Liên kết"].iter_rows(min_row=3, values_only=True)]
+    assert times == [datetime(2026, 3, 29, 10, 0), datetime(2026, 3, 29, 5, 0)]
+
+
+def test_a_period_across_a_dst_change_has_no_fixed_offset():
+    from bot.domain.periods import parse_period
+    from handlers.reports import _fixed_offset
+
+    now = datetime(2026, 3, 20, tzinfo=timezone.utc)
+    paris, hanoi = ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Ho_Chi_Minh")
+    assert _fixed_offset(parse_period("2026-03", now, paris), paris) is None
+    assert _fixed_offset(parse_period("namhoc", now, hanoi), hanoi) == 7 * 3600
