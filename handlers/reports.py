@@ -321,8 +321,13 @@ def _links_query(view: SubtreeView, dialect: str = ""):
 
 
 async def count_links(uow: UnitOfWork, view: SubtreeView) -> int:
-    sub = _links_query(view).order_by(None).subquery()
-    return int((await uow.session.execute(select(func.count()).select_from(sub))).scalar_one())
+    """The rows ``_links_query`` yields, counted without its joins for names and pages."""
+    prefix = view.root.path if view.root is not None else "/"
+    period = view.tl.period
+    stmt = (select(func.count()).select_from(Submission).join(Unit, Unit.id == Submission.unit_id)
+            .where(Unit.path.startswith(prefix), Submission.withdrawn_at.is_(None),
+                   Submission.created_at >= period.start, Submission.created_at < period.end))
+    return int((await uow.session.execute(stmt)).scalar_one())
 
 
 async def write_report(uow: UnitOfWork, config: Config, root: Unit | None, period: Period, now: datetime,
