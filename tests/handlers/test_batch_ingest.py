@@ -370,3 +370,28 @@ async def test_a_revived_link_in_a_batch_is_handled_message_by_message(harness):
     revived = await harness.scalar("select count(*) from submissions where chat_platform = 'two' "
                                    "and message_id = '1' and withdrawn_at is null")
     assert revived == 1
+
+
+async def test_the_ingest_benchmark_credits_its_whole_mix(tmp_path):
+    """bench/ingest.py at a tiny scale: every link of the mix is credited once through batches."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "ingest.py"
+    spec = importlib.util.spec_from_file_location("bench_ingest", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rate, credited = await bench.whole_path(300, 50, tmp_path, False)
+    from bot.domain.links import canonicalize, extract_links
+
+    # The same seeded mix again: a link counts once per person (the warm-up's included).
+    mix, seen, expected = bench.Mix(), set(), 0
+    warm = [mix.update(warm=(g, p)) for g in range(bench.GROUPS) for p in range(bench.PEOPLE_PER_GROUP)]
+    for k, data in enumerate(warm + [mix.update() for _ in range(300)]):
+        message = data["message"]
+        for link in extract_links(message["text"]):
+            pair = (message["from"]["id"], canonicalize(link))
+            if pair not in seen:
+                seen.add(pair)
+                expected += k >= len(warm)
+    assert rate > 0 and credited == expected
