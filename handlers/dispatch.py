@@ -210,7 +210,7 @@ class Dispatcher:
         batch hits a bug, it is handled again one event per transaction, so that only the faulty
         event is lost (logged, confirmed). Raises DatabaseUnavailable when the database did not
         answer; its ``handled`` says how many leading events were committed before that."""
-        prepared = [p for p in [await self._prepare(event) for event in events]]
+        prepared = [await self._prepare(event) for event in events]
         if not prepared:
             return
         results: list[tuple[list, dict] | None] = []
