@@ -370,11 +370,7 @@ def build_dashboard(uow: UnitOfWorkFactory, config: Config, clock: Clock, *,
                                    f'<p><a href="{_e(unit_href(unit))}">{_e(unit.name)}</a></p>', signed_in=True),
                              status=400)
             filename, body = await report(u, config, unit, period, person, now)
-        ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in filename)
-        return web.Response(body=body, headers={
-            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-        })
+        return _xlsx(filename, body)
 
     app.router.add_get("/", home)
     app.router.add_get("/login/{secret}", login_form)
@@ -382,7 +378,32 @@ def build_dashboard(uow: UnitOfWorkFactory, config: Config, clock: Clock, *,
     app.router.add_post("/logout", logout)
     app.router.add_get("/u/{code}", unit_view)
     app.router.add_get("/u/{code}/baocao", report_download)
+
+    async def link_download(request: web.Request) -> web.StreamResponse:
+        """A report link sent where files cannot go (Zalo): valid 24 hours, made on demand."""
+        if report is None:
+            return not_found_page()
+        from handlers.reports import download_subject
+
+        now = clock.now()
+        async with uow() as u:
+            found = await download_subject(u, config, request.match_info["secret"], now)
+            if found is None:
+                return not_found_page()
+            person_id, unit, period = found
+            filename, body = await report(u, config, unit, period, person_id, now)
+        return _xlsx(filename, body)
+
+    app.router.add_get("/tai/{secret}", link_download)
     return app
+
+
+def _xlsx(filename: str, body: bytes) -> web.Response:
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in filename)
+    return web.Response(body=body, headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+    })
 
 
 def mount(app: web.Application, dashboard: web.Application) -> None:

@@ -553,7 +553,7 @@ async def cmd_baocao(ctx: Context, args: tuple[str, ...]) -> None:
             ctx.reply(texts_vi.bad_period_arg(" ".join(rest)[:40], texts_vi.REPORT_PERIODS))
             return
     if ctx.msg.chat.platform == "zalo":
-        ctx.reply(texts_vi.REPORT_NO_FILES_HERE)
+        await _download_link(ctx, unit, period)
         return
     target = ctx.msg.chat if not in_group else private_chat_of(ctx)
     if target is None:
@@ -573,6 +573,47 @@ async def cmd_baocao(ctx: Context, args: tuple[str, ...]) -> None:
                                 reply_to=ctx.msg.message_id if not in_group else None))
     if in_group:
         ctx.reply(texts_vi.SENT_PRIVATELY)
+
+
+# Zalo cannot send files: a link to the report, made on demand by whichever instance is asked.
+DOWNLOAD_LIFETIME = timedelta(hours=24)
+DOWNLOAD_PATH = "/web/tai/"
+
+
+async def _download_link(ctx: Context, unit: Unit, period: Period | None) -> None:
+    """SPEC §3.5: on a platform without files, a download link valid 24 hours when the web
+    server has a public address; otherwise one line saying where reports are."""
+    public = ctx.config.web.public_url.rstrip("/")
+    if not public or period is None or ctx.person is None:
+        ctx.reply(texts_vi.REPORT_NO_FILES_HERE)
+        return
+    from storage import web_tokens
+
+    secret = await web_tokens.issue(ctx.uow.session, web_tokens.DOWNLOAD, ctx.person.id, ctx.now,
+                                    DOWNLOAD_LIFETIME, subject=f"{unit.code}|{period.key}")
+    label = texts_vi.period_label(period.kind.value, period.key, period.first_day, period.last_day)
+    ctx.reply(texts_vi.report_download_link(unit.name, label, f"{public}{DOWNLOAD_PATH}{secret}"))
+
+
+async def download_subject(uow: UnitOfWork, config: Config, secret: str, now: datetime
+                           ) -> tuple[int, Unit, Period] | None:
+    """(person id, unit, period) of a live download link; None for anything else."""
+    from bot.domain.periods import period_by_key
+    from storage import web_tokens
+    from storage.models import WebToken
+
+    person_id = await web_tokens.valid(uow.session, web_tokens.DOWNLOAD, secret, now)
+    if person_id is None:
+        return None
+    subject = (await uow.session.execute(select(WebToken.subject).where(
+        WebToken.token_hash == web_tokens.token_hash(secret)))).scalar_one_or_none() or ""
+    code, _, key = subject.partition("|")
+    unit = await uow.units.by_code(code)
+    try:
+        period = period_by_key(key, config.bot.tz, config.calendar)
+    except ValueError:
+        return None
+    return (person_id, unit, period) if unit is not None else None
 
 
 async def _period_report_for_chat(ctx: Context, unit: Unit, period: Period) -> tuple[bytes, str]:

@@ -18,6 +18,7 @@ from storage.models import WebToken
 
 LOGIN = "login"
 SESSION = "session"
+DOWNLOAD = "download"
 
 
 def token_hash(secret: str) -> str:

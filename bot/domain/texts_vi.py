@@ -629,6 +629,11 @@ REPORT_NO_FILES_HERE = ("Nền tảng này không gửi được tệp: thầy c
                         "(lệnh /web) hoặc nhờ người vận hành lấy bằng lệnh python -m bot report.")
 
 
+def report_download_link(unit_name: str, label: str, url: str) -> str:
+    return (f"Báo cáo {label} của {unit_name}: tải tại {url}\n"
+            "(Link dùng được trong 24 giờ, chỉ dành cho thầy cô: xin đừng chuyển tiếp.)")
+
+
 def report_title(unit_name: str, label: str, made: str) -> str:
     return f"{unit_name} — {label} (lập lúc {made})"
 
