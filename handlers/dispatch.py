@@ -180,6 +180,8 @@ class Dispatcher:
         self.platforms: dict[str, PlatformLink] = {}
         # False: every message takes the per-message path (the reference the batch path must equal).
         self.set_based = True
+        self._settle_queue: list[tuple[Claim, Delivery, asyncio.Future]] = []
+        self._settler: asyncio.Task | None = None
 
     def attach(self, messenger: Messenger, *, inline: bool = False, bot_username: str | None = None) -> Outbox:
         """Connect a platform: its replies leave through a new outbox."""
@@ -485,25 +487,71 @@ class Dispatcher:
     # --- outgoing -----------------------------------------------------------------------------------
 
     async def settle_claim(self, claim: Claim, delivery: Delivery) -> None:
-        """Record what became of a claimed send: sent, failed for good, or released for a retry."""
-        outcome: list[str | None] = [None]
+        """Record what became of a claimed send: sent, failed for good, or released for a retry.
 
-        async def work(uow) -> None:
-            if delivery.status is DeliveryStatus.SENT:
-                detail = f"message {delivery.message_id}" if delivery.message_id else None
-                await uow.sent.mark_sent(*claim.key, detail)
-            elif delivery.status is DeliveryStatus.FAILED_FOR_GOOD:
-                await uow.sent.mark_failed(*claim.key, delivery.error)
-            else:
-                outcome[0] = await uow.sent.release(*claim.key, delivery.error, backoff=CLAIM_RETRY_BACKOFF,
-                                                    max_retries=CLAIM_MAX_RETRIES)
-
-        await self._in_transaction(work, describe=f"settle {claim}")
+        Settles that arrive while another is being written are written together, in one
+        transaction (one commit, not one per reply: the outbox drains on the ingest's core and
+        the database's single writer). Returns once this one is committed; raises what its
+        own settling raised."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._settle_queue.append((claim, delivery, waiter))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_pending(), name="settle claims")
+        outcome = await asyncio.shield(waiter)
         if delivery.status is DeliveryStatus.FAILED_FOR_GOOD:
             logger.warning("%s to %s failed for good, not retried: %s", claim.kind, claim.chat_id, delivery.error)
-        elif outcome[0] == "failed":
+        elif outcome == "failed":
             logger.warning("%s to %s given up after %d retries: %s", claim.kind, claim.chat_id,
                            CLAIM_MAX_RETRIES, delivery.error)
+
+    async def _settle_pending(self) -> None:
+        """Write the queued settles, each group in one transaction, until none is left."""
+        while self._settle_queue:
+            await asyncio.sleep(0)  # the settles of one drained round of sends go together
+            group, self._settle_queue = self._settle_queue, []
+            try:
+                outcomes = await self._settle_group([(c, d) for c, d, _ in group])
+            except Exception as exc:
+                if len(group) == 1 or isinstance(exc, DatabaseUnavailable):
+                    for *_, waiter in group:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                # One bad settle must not lose the others: each again in its own transaction.
+                for claim, delivery, waiter in group:
+                    try:
+                        (outcome,) = await self._settle_group([(claim, delivery)])
+                    except Exception as one:
+                        if not waiter.done():
+                            waiter.set_exception(one)
+                    else:
+                        if not waiter.done():
+                            waiter.set_result(outcome)
+                continue
+            for (*_, waiter), outcome in zip(group, outcomes):
+                if not waiter.done():
+                    waiter.set_result(outcome)
+
+    async def _settle_group(self, group: list[tuple[Claim, Delivery]]) -> list[str | None]:
+        outcomes: list[str | None] = []
+
+        async def work(uow) -> None:
+            outcomes.clear()
+            for claim, delivery in group:
+                outcome = None
+                if delivery.status is DeliveryStatus.SENT:
+                    detail = f"message {delivery.message_id}" if delivery.message_id else None
+                    await uow.sent.mark_sent(*claim.key, detail)
+                elif delivery.status is DeliveryStatus.FAILED_FOR_GOOD:
+                    await uow.sent.mark_failed(*claim.key, delivery.error)
+                else:
+                    outcome = await uow.sent.release(*claim.key, delivery.error, backoff=CLAIM_RETRY_BACKOFF,
+                                                     max_retries=CLAIM_MAX_RETRIES)
+                outcomes.append(outcome)
+
+        describe = f"settle {group[0][0]}" if len(group) == 1 else f"settle {len(group)} claims"
+        await self._in_transaction(work, describe=describe)
+        return outcomes
 
     async def renew_claims(self, claims: list[Claim]) -> None:
         """Extend the leases of claims whose sends still wait in an outbox (SPEC §3.3)."""
