@@ -35,6 +35,7 @@ from handlers.context import Context
 from handlers.scope import ADMIN_ROLES, is_admin_of, private_chat_of, record_chat_admin, resolve_unit, start_link
 from handlers.views import SubtreeView, build_view
 from storage.models import FocusItem, Group, Leave, Member, Person, Submission, Unit, UnitPage, UnitRole
+from storage.subtree import in_subtree
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def _leaves(uow: UnitOfWork, view: SubtreeView) -> dict[int, list[tuple[da
         select(Leave.person_id, Leave.first_day, Leave.last_day)
         .join(Person, Person.id == Leave.person_id)
         .join(Unit, Unit.id == Person.home_unit_id)
-        .where(Unit.path.startswith(prefix), Leave.last_day >= first, Leave.first_day <= last)
+        .where(in_subtree(Unit.path, prefix), Leave.last_day >= first, Leave.first_day <= last)
     )).all()
     for pid, lo, hi in rows:
         out[pid].append((lo, hi))
@@ -145,7 +146,7 @@ async def focus_completion(uow: UnitOfWork, view: SubtreeView) -> tuple[int, int
         select(Submission.person_id, Submission.page_key, Submission.canonical_url, Submission.created_at)
         .join(Person, Person.id == Submission.person_id)
         .join(Unit, Unit.id == Person.home_unit_id)
-        .where(Unit.path.startswith(prefix), Submission.withdrawn_at.is_(None), or_(*conditions),
+        .where(in_subtree(Unit.path, prefix), Submission.withdrawn_at.is_(None), or_(*conditions),
                Submission.created_at >= tl.start, Submission.created_at < tl.end)
     )).all()
     shared: set[int] = set()
@@ -314,7 +315,7 @@ def _links_query(view: SubtreeView, dialect: str = ""):
                    exists().where(UnitPage.page_key == Submission.page_key)).label("page_post"))
         .join(Unit, Unit.id == Submission.unit_id)
         .outerjoin(Member, Member.id == Submission.member_id)
-        .where(Unit.path.startswith(prefix), Submission.withdrawn_at.is_(None),
+        .where(in_subtree(Unit.path, prefix), Submission.withdrawn_at.is_(None),
                Submission.created_at >= period.start, Submission.created_at < period.end)
         .order_by(Submission.created_at, Submission.id)
     )
@@ -325,7 +326,7 @@ async def count_links(uow: UnitOfWork, view: SubtreeView) -> int:
     prefix = view.root.path if view.root is not None else "/"
     period = view.tl.period
     stmt = (select(func.count()).select_from(Submission).join(Unit, Unit.id == Submission.unit_id)
-            .where(Unit.path.startswith(prefix), Submission.withdrawn_at.is_(None),
+            .where(in_subtree(Unit.path, prefix), Submission.withdrawn_at.is_(None),
                    Submission.created_at >= period.start, Submission.created_at < period.end))
     return int((await uow.session.execute(stmt)).scalar_one())
 
@@ -447,7 +448,7 @@ def title_follows(title: str | None, unit_name: str) -> bool:
 async def setup_rows(uow: UnitOfWork, config: Config, root: Unit | None) -> list[SetupRow]:
     """Per unit: bound groups and their titles, registered pages, people known. Four queries."""
     prefix = root.path if root is not None else "/"
-    in_tree = Unit.path.startswith(prefix)
+    in_tree = in_subtree(Unit.path, prefix)
     units = list((await uow.session.execute(select(Unit).where(in_tree).order_by(Unit.path))).scalars())
     by_id = {u.id: u for u in units}
     titles: dict[int, list[str]] = defaultdict(list)
@@ -665,7 +666,7 @@ async def compose_setup_reminder(uow: UnitOfWork, config: Config, kind: str, now
     groups: dict[int, list[ChatRef]] = defaultdict(list)
     for unit_id, platform, chat_id, title in (await uow.session.execute(
         select(Group.unit_id, Group.platform, Group.chat_id, Group.title).join(Unit, Unit.id == Group.unit_id)
-        .where(Unit.path.startswith(prefix), Group.active.is_(True), Group.community.is_(False))
+        .where(in_subtree(Unit.path, prefix), Group.active.is_(True), Group.community.is_(False))
         .order_by(Group.id)
     )).all():
         groups[unit_id].append(ChatRef(platform, chat_id, ChatKind.GROUP, title))

@@ -41,6 +41,10 @@ class SubtreeView:
     focus_own: dict[int, FocusFigures] = field(default_factory=dict)
     focus_rollup: dict[int, FocusFigures] = field(default_factory=dict)
     focus_people: set[int] = field(default_factory=set)
+    # Built once by build_view: a department's reminders ask these once per unit, and walking
+    # 18,000 people for each of 541 units was most of the weekly job's time.
+    people_by_unit: dict[int, list[PersonRow]] = field(default_factory=dict)
+    units_with_group_below: set[int] = field(default_factory=set)
 
     @property
     def holiday(self) -> bool:
@@ -52,11 +56,18 @@ class SubtreeView:
         return texts_vi.period_label(p.kind.value, p.key, p.first_day, p.last_day)
 
     def people_of(self, unit_id: int) -> list[PersonRow]:
-        return [p for p in self.people.values() if p.unit_id == unit_id]
+        return list(self.people_by_unit.get(unit_id, ()))
 
     def people_below(self, unit_id: int) -> list[PersonRow]:
-        prefix = self.units[unit_id].path
-        return [p for p in self.people.values() if self.units[p.unit_id].path.startswith(prefix)]
+        rows: list[PersonRow] = []
+        stack = [unit_id]
+        while stack:
+            uid = stack.pop()
+            rows.extend(self.people_by_unit.get(uid, ()))
+            stack.extend(self.children.get(uid, ()))
+        # In the snapshot's order (by person id), as when this filtered the whole view.
+        rows.sort(key=lambda p: p.person_id)
+        return rows
 
     def laggards(self, unit_id: int) -> list[PersonRow]:
         """Below the staff quota (the public rule, the same for everyone): fewest links first,
@@ -92,8 +103,7 @@ class SubtreeView:
         return person_id in self.focus_people
 
     def has_group_below(self, unit_id: int) -> bool:
-        prefix = self.units[unit_id].path
-        return any(self.units[u].path.startswith(prefix) for u, gs in self.groups.items() if gs)
+        return unit_id in self.units_with_group_below
 
 
 async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period: Period,
@@ -140,10 +150,19 @@ async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period:
     groups: dict[int, list[GroupRow]] = defaultdict(list)
     for g in snap.groups:
         groups[g.unit_id].append(g)
+    people_by_unit: dict[int, list[PersonRow]] = defaultdict(list)
+    for row in snap.people.values():
+        people_by_unit[row.unit_id].append(row)
+    with_group_below: set[int] = set()
+    for uid in groups:
+        # Up the tree until a unit already marked: its ancestors are marked too.
+        while uid in units and uid not in with_group_below:
+            with_group_below.add(uid)
+            uid = units[uid].parent_id
     focus_own, focus_rollup, focus_people = focus_figures(units, children, snap.people, results,
                                                          await uow.tallies.focus(root, tl))
     return SubtreeView(root, tl, now, units, children, snap.people, results, own, rollup, groups, rules,
-                       focus_own, focus_rollup, focus_people)
+                       focus_own, focus_rollup, focus_people, dict(people_by_unit), with_group_below)
 
 
 def mention_list(people: list[PersonRow], platform: str, limit: int = 30,

@@ -26,6 +26,7 @@ from storage.models import (
     WebToken,
 )
 from storage.repositories import insert_ignore
+from storage.subtree import in_subtree
 
 
 async def first_delivery(session: AsyncSession, platform: str, delivery_id: str, now: datetime) -> bool:
@@ -136,7 +137,7 @@ async def unreachable_people(session: AsyncSession, root: Unit | None, platforms
     rows = await session.execute(
         select(Member.person_id).join(Person, Person.id == Member.person_id)
         .join(Unit, Unit.id == Person.home_unit_id)
-        .where(Unit.path.startswith(prefix), Member.platform.in_(platforms), Member.active.is_(True),
+        .where(in_subtree(Unit.path, prefix), Member.platform.in_(platforms), Member.active.is_(True),
                Member.unreachable.is_(True)).distinct())
     return set(rows.scalars())
 
@@ -151,7 +152,7 @@ async def in_bound_groups(session: AsyncSession, root: Unit | None) -> set[int]:
         .join(Group, Group.id == GroupMembership.group_id)
         .join(Person, Person.id == Member.person_id)
         .join(Unit, Unit.id == Person.home_unit_id)
-        .where(Unit.path.startswith(prefix), Member.active.is_(True), GroupMembership.active.is_(True),
+        .where(in_subtree(Unit.path, prefix), Member.active.is_(True), GroupMembership.active.is_(True),
                Group.active.is_(True), Group.unit_id.is_not(None)).distinct())
     return set(rows.scalars())
 
@@ -164,7 +165,7 @@ async def reachable_private_chats(session: AsyncSession, root: Unit | None,
         select(Member.person_id, Member.platform, Member.private_chat_id)
         .join(Person, Person.id == Member.person_id)
         .join(Unit, Unit.id == Person.home_unit_id)
-        .where(Unit.path.startswith(prefix), Member.platform.in_(platforms), Member.active.is_(True),
+        .where(in_subtree(Unit.path, prefix), Member.platform.in_(platforms), Member.active.is_(True),
                Member.private_chat_id.is_not(None), Member.unreachable.is_(False))
         .order_by(Member.person_id, Member.id))
     out: dict[int, list[tuple[str, str]]] = {}

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FocusItem, Group, Member, Nomination, Person, Submission, Unit, UnitPage
 from storage.repositories import insert_ignore
+from storage.subtree import in_subtree
 from storage.tallies import PAGE_POST_LOOKBACK
 
 
@@ -100,7 +101,7 @@ class FocusRepository:
         """Nominations of these posts by units below ``setter`` are settled: it put them in focus."""
         if not post_urls:
             return 0
-        below = select(Unit.id).where(Unit.path.startswith(setter.path), Unit.id != setter.id)
+        below = select(Unit.id).where(in_subtree(Unit.path, setter.path), Unit.id != setter.id)
         result = await self.session.execute(
             update(Nomination)
             .where(Nomination.status == "pending", Nomination.canonical_url.in_(post_urls),
@@ -118,7 +119,7 @@ class FocusRepository:
         groups = (await self.session.execute(
             select(Group.platform, Group.chat_id, Group.title)
             .join(Unit, Unit.id == Group.unit_id)
-            .where(Unit.path.startswith(unit.path), Group.active.is_(True))
+            .where(in_subtree(Unit.path, unit.path), Group.active.is_(True))
             .order_by(Unit.path, Group.id)
         )).all()
         targets = [Target(p, c, t, True) for p, c, t in groups]
@@ -127,7 +128,7 @@ class FocusRepository:
                 select(Member.platform, Member.private_chat_id, Member.display_name)
                 .join(Person, Person.id == Member.person_id)
                 .join(Unit, Unit.id == Person.home_unit_id)
-                .where(Unit.path.startswith(unit.path), Member.active.is_(True),
+                .where(in_subtree(Unit.path, unit.path), Member.active.is_(True),
                        Member.platform.in_(dm_platforms), Member.private_chat_id.is_not(None),
                        Member.unreachable.is_(False))
                 .order_by(Member.id)

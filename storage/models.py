@@ -219,6 +219,11 @@ class Submission(Base):
         Index("ix_submissions_person_created", "person_id", "created_at"),
         # Province-wide views and reports scan one period of every unit.
         Index("ix_submissions_created", "created_at"),
+        # Page posts of a subtree: each registered page's links over a period, and the few
+        # links marked #trang per unit (SQLite matches a partial index by its condition's text).
+        Index("ix_submissions_page_key_created", "page_key", "created_at"),
+        Index("ix_submissions_page_post", "page_unit_id", "created_at",
+              sqlite_where=text("is_page_post = 1"), postgresql_where=text("is_page_post")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -233,7 +238,7 @@ class Submission(Base):
     original_url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2048))
     link_platform: Mapped[str] = mapped_column(String(16))
-    page_key: Mapped[str | None] = mapped_column(String(PAGE_KEY_MAX), index=True)
+    page_key: Mapped[str | None] = mapped_column(String(PAGE_KEY_MAX))
     # Marked with #trang by an admin or communications officer: a page post of ``page_unit_id``
     # whatever its page key (share links name no page). Posts of registered pages are found by
     # joining ``page_key`` with ``unit_pages`` when counting, so they need no mark.

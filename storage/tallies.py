@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, union
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.quotas import PersonFacts, Timeline
 from bot.domain.types import UserRef
 from storage.models import Group, Leave, Member, Person, Submission, Unit, UnitPage
+from storage.subtree import ancestor_paths, in_subtree
 
 # A post shared again long after it was published counts again as a page post of that period:
 # looking further back would make every view scan the whole history of every page.
@@ -88,7 +89,7 @@ class TallyRepository:
     async def snapshot(self, root: Unit | None, tl: Timeline, *, with_groups: bool = True) -> Snapshot:
         """The subtree of ``root`` (None: every unit) for the timeline ``tl``: six queries."""
         prefix = root.path if root is not None else "/"
-        in_tree = Unit.path.startswith(prefix)
+        in_tree = in_subtree(Unit.path, prefix)
         units = list((await self.session.execute(select(Unit).where(in_tree).order_by(Unit.path))).scalars())
 
         # Expected people: active accounts whose person's home unit is in the subtree and who
@@ -159,22 +160,29 @@ class TallyRepository:
         """Distinct posts per unit first shared in [start, end): posts of the unit's registered
         pages (decided now, so posts shared before `/trang them` count too) and links marked
         with #trang for it. Each post counts once however many people shared it."""
+        # Each arm is one range search per unit (ix_submissions_page_key_created, and the partial
+        # ix_submissions_page_post, which SQLite uses only for the condition written exactly as
+        # its own: the bare boolean column, "is_page_post = 1"). Each arm folds its rows to the
+        # first share per post before they meet: UNION ALL then needs no temporary B-tree of
+        # every link of six weeks, and min() does not mind a post found by both arms.
         live = and_(Submission.withdrawn_at.is_(None), Submission.created_at >= start - PAGE_POST_LOOKBACK,
                     Submission.created_at < end)
         by_page = (
             select(UnitPage.unit_id.label("unit_id"), Submission.canonical_url.label("url"),
-                   Submission.created_at.label("at"))
+                   func.min(Submission.created_at).label("at"))
             .join(Submission, Submission.page_key == UnitPage.page_key)
             .join(Unit, Unit.id == UnitPage.unit_id)
             .where(in_tree, live)
+            .group_by(UnitPage.unit_id, Submission.canonical_url)
         )
         marked = (
             select(Submission.page_unit_id.label("unit_id"), Submission.canonical_url.label("url"),
-                   Submission.created_at.label("at"))
+                   func.min(Submission.created_at).label("at"))
             .join(Unit, Unit.id == Submission.page_unit_id)
-            .where(in_tree, live, Submission.is_page_post.is_(True))
+            .where(in_tree, live, Submission.is_page_post)
+            .group_by(Submission.page_unit_id, Submission.canonical_url)
         )
-        both = union(by_page, marked).subquery()
+        both = union_all(by_page, marked).subquery()
         first = (select(both.c.unit_id, both.c.url, func.min(both.c.at).label("first_at"))
                  .group_by(both.c.unit_id, both.c.url).subquery())
         stmt = (select(first.c.unit_id, func.count()).where(first.c.first_at >= start)
@@ -209,7 +217,7 @@ class TallyRepository:
                 .join(Unit, Unit.id == FocusItem.unit_id)
                 .where(FocusItem.week.in_(list(weeks)),
                        # inside the subtree, or above it (its items cover the whole subtree)
-                       or_(Unit.path.startswith(prefix), literal(prefix).startswith(Unit.path)))
+                       or_(in_subtree(Unit.path, prefix), Unit.path.in_(ancestor_paths(prefix))))
             )).all()
         ]
         if not setters:
@@ -231,7 +239,7 @@ class TallyRepository:
             .join(home, home.id == Person.home_unit_id)
             .join(FocusItem, and_(FocusItem.week == week_of_link, matches))
             .join(setter, setter.id == FocusItem.unit_id)
-            .where(home.path.startswith(prefix), home.path.startswith(setter.path),
+            .where(in_subtree(home.path, prefix), home.path.startswith(setter.path),
                    Submission.withdrawn_at.is_(None), Submission.created_at >= start, Submission.created_at < end)
         )).all():
             shared[int(pid)].add(week)
@@ -239,7 +247,7 @@ class TallyRepository:
 
     async def units_with_children(self, root: Unit | None) -> set[int]:
         prefix = root.path if root is not None else "/"
-        stmt = select(distinct(Unit.parent_id)).where(Unit.path.startswith(prefix), Unit.parent_id.is_not(None))
+        stmt = select(distinct(Unit.parent_id)).where(in_subtree(Unit.path, prefix), Unit.parent_id.is_not(None))
         return {int(x) for x in (await self.session.execute(stmt)).scalars()}
 
 

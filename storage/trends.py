@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.types import Period
 from storage.models import Leave, Member, Person, Submission, Unit
+from storage.subtree import in_subtree
 
 
 @dataclass
@@ -28,7 +29,7 @@ class WeeklyPerson:
 async def weekly_links(session: AsyncSession, root: Unit, weeks: Sequence[Period]) -> dict[int, WeeklyPerson]:
     """The subtree's expected people (as storage.tallies counts them: an active account, home unit
     in the subtree) with their links in each of ``weeks`` (oldest first, consecutive) and leaves."""
-    in_tree = Unit.path.startswith(root.path)
+    in_tree = in_subtree(Unit.path, root.path)
     start, end = weeks[0].start, weeks[-1].end
     people: dict[int, WeeklyPerson] = {}
     for pid, unit_id, party, created in (await session.execute(
