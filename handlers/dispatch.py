@@ -33,7 +33,8 @@ from handlers.commands import (CommandSpec, CommandTable, LinksInCommand, Parsed
 from handlers.context import CLAIM_LEASE, CLAIM_MAX_RETRIES, CLAIM_RETRY_BACKOFF, Claim, Context
 from handlers.outbox import Outbox
 from storage.accounts import first_delivery
-from storage.repositories import IngestRepository
+from storage.models import Group, GroupMembership, Member, Person
+from storage.repositories import SEEN_RESOLUTION, IngestRepository
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,68 @@ def _describe_batch(prepared: list[_Prepared]) -> str:
     return f"a batch of {len(prepared)} events"
 
 
+@dataclass(frozen=True, slots=True)
+class _PersonRow:
+    """A sender's person as read for a run of plain messages (nothing about them changes)."""
+
+    id: int
+    home_unit_id: int | None
+
+
+@dataclass
+class _Known:
+    """Who the senders of a run of plain messages are: a plain row for each group, account and
+    person that no message of the run changes, the ORM object for the few that one does (a new
+    title, a stale seen-time, a new or renewed membership that may move a home unit)."""
+
+    groups: dict
+    members: dict
+    persons: dict
+    unchanged_memberships: set
+
+    @classmethod
+    async def load(cls, ingest: IngestRepository, msgs: list[IncomingMessage], group_rows: dict,
+                   member_rows: dict, membership_rows: dict) -> "_Known":
+        # Judged against the rows as read, for every message of the run: an object is loaded for
+        # anything any of them might change, so what runs next (the per-message rules on those
+        # objects) decides exactly as register_sender would, in order.
+        change_groups: set[int] = set()
+        change_members: set[int] = set()
+        change_persons: set[int] = set()
+        change_memberships: set[tuple[int, int]] = set()
+        for msg in msgs:
+            member = member_rows.get((msg.sender.platform, msg.sender.user_id))
+            if member is not None and (IngestRepository.member_needs_refresh(member, msg.sender, msg.date) or (
+                    not msg.chat.is_group and (member.private_chat_id != msg.chat.chat_id or member.unreachable))):
+                change_members.add(member.id)
+            if not msg.chat.is_group:
+                continue
+            group = group_rows.get((msg.chat.platform, msg.chat.chat_id))
+            if group is None:
+                continue
+            if not group.active or (msg.chat.title and group.title != msg.chat.title[:255]):
+                change_groups.add(group.id)
+            if member is None:
+                continue
+            row = membership_rows.get((group.id, member.id))
+            if row is None or not row.active:
+                change_persons.add(member.person_id)  # news: the home unit is derived again
+            if row is not None and (not row.active or msg.date - row.last_seen_at > SEEN_RESOLUTION):
+                change_memberships.add((group.id, member.id))
+        loaded_groups = await ingest.objects(Group, change_groups)
+        loaded_members = await ingest.objects(Member, change_members)
+        loaded_persons = await ingest.objects(Person, change_persons)
+        loaded_memberships = await ingest.objects(GroupMembership, change_memberships)
+        groups = {key: loaded_groups.get(row.id, row) for key, row in group_rows.items()}
+        members = {key: loaded_members.get(row.id, row) for key, row in member_rows.items()}
+        persons = {row.person_id: loaded_persons.get(row.person_id) or _PersonRow(row.person_id, row.home_unit_id)
+                   for row in member_rows.values()}
+        unchanged = {pair for pair, row in membership_rows.items() if pair not in change_memberships}
+        known = cls(groups, members, persons, unchanged)
+        known._held = list(loaded_memberships.values())  # the session holds objects weakly
+        return known
+
+
 @dataclass
 class PlatformLink:
     messenger: Messenger
@@ -279,59 +342,71 @@ class Dispatcher:
 
     async def _plain_run(self, uow, prepared: list["_Prepared"], run: list[int],
                          results: list[tuple[list, dict] | None], one_by_one: bool) -> None:
-        """Plain new messages from people: who they are from three queries for the whole run,
-        then their links credited together (links.credit_batch)."""
+        """Plain new messages from people: who they are from three queries of plain rows for the
+        whole run (ORM objects only for the few rows that change), then their links credited
+        together (links.credit_batch)."""
         # What the per-message path left pending is written first, so rows keep arrival order.
         await uow.session.flush()
         ingest = IngestRepository(uow.session)
         msgs = [prepared[i].msg for i in run]
-        groups = await ingest.groups((m.chat.platform, m.chat.chat_id) for m in msgs if m.chat.is_group)
-        members = await ingest.members((m.sender.platform, m.sender.user_id) for m in msgs)
-        pairs = [(groups[(m.chat.platform, m.chat.chat_id)].id, members[(m.sender.platform, m.sender.user_id)].id)
-                 for m in msgs if m.chat.is_group and (m.chat.platform, m.chat.chat_id) in groups
-                 and (m.sender.platform, m.sender.user_id) in members]
-        held = await ingest.load_memberships(pairs) if pairs else []  # noqa: F841 - kept alive for the run
+        group_rows = await ingest.group_rows((m.chat.platform, m.chat.chat_id) for m in msgs if m.chat.is_group)
+        member_rows = await ingest.member_rows((m.sender.platform, m.sender.user_id) for m in msgs)
+        pairs = {(group_rows[(m.chat.platform, m.chat.chat_id)].id, member_rows[(m.sender.platform, m.sender.user_id)].id)
+                 for m in msgs if m.chat.is_group and (m.chat.platform, m.chat.chat_id) in group_rows
+                 and (m.sender.platform, m.sender.user_id) in member_rows}
+        membership_rows = await ingest.membership_rows(pairs) if pairs else {}
+        known = await _Known.load(ingest, msgs, group_rows, member_rows, membership_rows)
         items: list[tuple[Context, int | None]] = []
         for i, msg in zip(run, msgs):
             link = self.platforms.get(msg.chat.platform)
             ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance,
                           bot_username=link.bot_username if link is not None else None)
-            await self._register_known(uow, ingest, ctx, groups, members)
+            await self._register_known(uow, ingest, ctx, known)
             assert ctx.person is not None
             items.append((ctx, ctx.person.home_unit_id))
             results[i] = (ctx.out, ctx.claims)
         await links.credit_batch(items, one_by_one=one_by_one)
 
-    async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, groups: dict, members: dict) -> None:
-        """members.register_sender for a plain message, from the rows the run loaded: no query
-        unless the group, the account or the membership is new."""
+    async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, known: "_Known") -> None:
+        """members.register_sender for a plain message, from what the run loaded: no query unless
+        the group, the account or the membership is new."""
         msg = ctx.msg
         assert msg.sender is not None
         if msg.chat.is_group:
             key = (msg.chat.platform, msg.chat.chat_id)
-            group = groups.get(key)
+            group = known.groups.get(key)
             if group is None:
-                group = groups[key] = await uow.groups.ensure(msg.chat, ctx.now)
+                group = known.groups[key] = await uow.groups.ensure(msg.chat, ctx.now)
             elif msg.chat.title and group.title != msg.chat.title[:255]:
                 group.title = msg.chat.title[:255]
             if not group.active:
                 group.active = True  # a message from the group proves the bot is back in it
             ctx.group = group
         user = (msg.sender.platform, msg.sender.user_id)
-        member = members.get(user)
+        member = known.members.get(user)
         if member is None:
             member, _ = await uow.members.ensure(msg.sender, ctx.now)
-            members[user] = member
+            known.members[user] = member
+            person = known.persons[member.person_id] = await uow.members.person(member.person_id)
         else:
-            ingest.refresh_member(member, msg.sender, ctx.now)
+            if isinstance(member, Member):
+                ingest.refresh_member(member, msg.sender, ctx.now)
+            person = known.persons[member.person_id]
         ctx.member = member
-        ctx.person = await uow.members.person(member.person_id)
+        ctx.person = person
         if not msg.chat.is_group:
-            member.private_chat_id = msg.chat.chat_id
-            member.unreachable = False
+            if member.private_chat_id != msg.chat.chat_id or member.unreachable:
+                member.private_chat_id = msg.chat.chat_id
+                member.unreachable = False
+            return
+        pair = (ctx.group.id, member.id)
+        if pair in known.unchanged_memberships:
             return
         if await uow.members.touch_membership(ctx.group, member, ctx.now):
-            await uow.members.refresh_home_unit(ctx.person)
+            if not isinstance(person, Person):  # a group new in this run: its memberships are news
+                person = known.persons[member.person_id] = await uow.members.person(member.person_id)
+                ctx.person = person
+            await uow.members.refresh_home_unit(person)
 
     async def _prepare(self, event: Incoming) -> "_Prepared":
         """What is asked of the platform before the transaction opens (a slow platform must not

@@ -91,7 +91,7 @@ async def _credit_message(ctx: Context, candidates: Candidates, unit_id: int | N
     page_unit_id = await _page_post_unit(ctx) if candidates.links and marks_page_post(msg.text) else None
     outcomes = [await _credit(ctx, original, canonical, page_unit_id, unit_id)
                 for original, canonical in _in_lock_order(candidates)]
-    await _acknowledge(ctx, candidates, outcomes)
+    await _acknowledge(ctx, candidates, outcomes, unit_id)
 
 
 def _in_lock_order(candidates: Candidates) -> list[tuple[str, str]]:
@@ -177,9 +177,10 @@ async def _withdraw_removed(ctx: Context, now_in_message: set[str]) -> None:
                           message_id=msg.message_id, urls=[r.canonical_url for r in gone])
 
 
-async def _acknowledge(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome]) -> None:
+async def _acknowledge(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome],
+                       unit_id: int | None) -> None:
     """A 👍 when something was newly credited; words only when something needs explaining."""
-    text = _acknowledgement(ctx, candidates, outcomes)
+    text = _acknowledgement(ctx, candidates, outcomes, unit_id)
     if text:
         # Claimed per message: a redelivered update or a later edit repeats no explanation.
         await ctx.reply_once("explain", text, period=_explain_period(ctx))
@@ -189,14 +190,17 @@ def _explain_period(ctx: Context) -> str:
     return f"m{ctx.msg.message_id}"[:64]
 
 
-def _acknowledgement(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome]) -> str:
-    """Queue the 👍 if something was newly credited; return the explanation to claim, if any."""
+def _acknowledgement(ctx: Context, candidates: Candidates, outcomes: list[CreditOutcome],
+                     unit_id: int | None) -> str:
+    """Queue the 👍 if something was newly credited; return the explanation to claim, if any.
+    ``unit_id``: the unit credited, the sender's home unit as it was for this message (a later
+    message of the same batch may move it; one by one, this one was answered before that)."""
     lines: list[str] = []
     credited = sum(o.result == "credited" for o in outcomes)
     duplicates = [o for o in outcomes if o.result == "duplicate"]
     if credited:
         ctx.out.append(React(ctx.msg.chat, ctx.msg.message_id, "👍", fallback=texts_vi.ACK_FALLBACK))
-        if not ctx.msg.chat.is_group and ctx.person is not None and ctx.person.home_unit_id is None:
+        if not ctx.msg.chat.is_group and ctx.person is not None and unit_id is None:
             lines.append(texts_vi.CREDITED_WITHOUT_UNIT)
     elif duplicates and len(duplicates) == len(outcomes):
         dates = [o.since for o in duplicates if o.since is not None]
@@ -330,7 +334,7 @@ async def credit_batch(items: Sequence[tuple[Context, int | None]], *, one_by_on
                 outcomes.append(CreditOutcome(result))
                 if result == "credited":
                     audit.append(_credit_audit(ctx, canonical, unit_id))
-        text = _acknowledgement(ctx, candidates, outcomes)
+        text = _acknowledgement(ctx, candidates, outcomes, unit_id)
         if text:
             explain.append((ctx, text))
     if audit:

@@ -616,31 +616,78 @@ class IngestRepository:
     def _insert(self, table):
         return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
 
-    async def groups(self, chats: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Group]:
-        """The group rows of these (platform, chat id) pairs that exist, in one query."""
-        keys = sorted(set(chats))
-        found: dict[tuple[str, str], Group] = {}
+    # Plain rows, not ORM objects: nearly every sender of a batch is known and nothing about them
+    # changes, and building (and tracking) an object per sender was a fifth of the ingest's time.
+    # The few rows a batch does change are loaded as objects by ``objects``.
+
+    async def _rows(self, stmt_of, keys: list) -> list:
+        conn = await self.session.connection()
+        found: list = []
         for start in range(0, len(keys), self.CHUNK):
-            stmt = select(Group).where(tuple_(Group.platform, Group.chat_id).in_(keys[start:start + self.CHUNK]))
-            for group in (await self.session.execute(stmt)).scalars():
-                found[(group.platform, group.chat_id)] = group
+            found.extend((await conn.execute(stmt_of(keys[start:start + self.CHUNK]))).all())
         return found
 
-    async def members(self, users: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Member]:
-        """The accounts of these (platform, user id) pairs that exist, each with its person."""
-        keys = sorted(set(users))
-        found: dict[tuple[str, str], Member] = {}
+    async def group_rows(self, chats: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """The groups of these (platform, chat id) pairs that exist, as rows (id, platform,
+        chat_id, unit_id, active, title), in one query."""
+        g = Group.__table__.c
+        rows = await self._rows(lambda chunk: select(g.id, g.platform, g.chat_id, g.unit_id, g.active, g.title)
+                                .where(tuple_(g.platform, g.chat_id).in_(chunk)), sorted(set(chats)))
+        return {(r.platform, r.chat_id): r for r in rows}
+
+    async def member_rows(self, users: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """The accounts of these (platform, user id) pairs that exist, each row with its person's
+        home unit (``home_unit_id``, ``home_unit_explicit``), in one query."""
+        m, p = Member.__table__.c, Person.__table__.c
+        rows = await self._rows(
+            lambda chunk: select(m.id, m.platform, m.user_id, m.person_id, m.display_name, m.username,
+                                 m.last_seen_at, m.active, m.private_chat_id, m.unreachable,
+                                 p.home_unit_id, p.home_unit_explicit)
+            .join_from(Member.__table__, Person.__table__, p.id == m.person_id)
+            .where(tuple_(m.platform, m.user_id).in_(chunk)), sorted(set(users)))
+        return {(r.platform, r.user_id): r for r in rows}
+
+    async def membership_rows(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        """These (group id, member id) memberships that exist, as rows (group_id, member_id,
+        active, last_seen_at), in one query."""
+        gm = GroupMembership.__table__.c
+        rows = await self._rows(lambda chunk: select(gm.group_id, gm.member_id, gm.active, gm.last_seen_at)
+                                .where(tuple_(gm.group_id, gm.member_id).in_(chunk)), sorted(set(pairs)))
+        return {(r.group_id, r.member_id): r for r in rows}
+
+    async def objects(self, model: type, ids: Iterable) -> dict:
+        """ORM objects of ``model`` by primary key (a tuple for a composite key), one query; rows
+        already in the session come back as they are there."""
+        keys = sorted(set(ids))
+        if not keys:
+            return {}
+        mapper = model.__mapper__
+        columns = mapper.primary_key
+        found: dict = {}
         for start in range(0, len(keys), self.CHUNK):
-            stmt = (select(Member).where(tuple_(Member.platform, Member.user_id).in_(keys[start:start + self.CHUNK]))
-                    .options(joinedload(Member.person)))
-            for member in (await self.session.execute(stmt)).scalars():
-                found[(member.platform, member.user_id)] = member
+            chunk = keys[start:start + self.CHUNK]
+            where = (columns[0].in_(chunk) if len(columns) == 1 else tuple_(*columns).in_(chunk))
+            for obj in (await self.session.execute(select(model).where(where))).scalars():
+                key = mapper.primary_key_from_instance(obj)
+                found[key[0] if len(columns) == 1 else tuple(key)] = obj
         return found
+
+    @staticmethod
+    def account_name(user: UserRef) -> str:
+        """The name MemberRepository.ensure stores for an account (NFC, trimmed, never empty)."""
+        return unicodedata.normalize("NFC", user.display_name or "").strip()[:200] or user.user_id
+
+    @staticmethod
+    def member_needs_refresh(row, user: UserRef, now: datetime) -> bool:
+        """Whether ``refresh_member`` would change this account (``row``: a member row or object)."""
+        return (row.display_name != IngestRepository.account_name(user)
+                or (user.username is not None and row.username != user.username[:64])
+                or now - row.last_seen_at > SEEN_RESOLUTION or not row.active)
 
     @staticmethod
     def refresh_member(member: Member, user: UserRef, now: datetime) -> None:
         """What MemberRepository.ensure does to an account it found, for one already loaded."""
-        name = unicodedata.normalize("NFC", user.display_name or "").strip()[:200] or user.user_id
+        name = IngestRepository.account_name(user)
         if member.display_name != name:
             member.display_name = name
         if user.username is not None and member.username != user.username[:64]:
@@ -649,17 +696,6 @@ class IngestRepository:
             member.last_seen_at = now
         if not member.active:
             member.active = True
-
-    async def load_memberships(self, pairs: Iterable[tuple[int, int]]) -> list[GroupMembership]:
-        """Bring these (group id, member id) rows into the session, so that looking one up by its
-        key (``session.get``) costs no query. Keep the list: the session holds rows weakly."""
-        keys = sorted(set(pairs))
-        rows: list[GroupMembership] = []
-        for start in range(0, len(keys), self.CHUNK):
-            stmt = select(GroupMembership).where(
-                tuple_(GroupMembership.group_id, GroupMembership.member_id).in_(keys[start:start + self.CHUNK]))
-            rows.extend((await self.session.execute(stmt)).scalars().all())
-        return rows
 
     async def insert_submissions(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
         """Insert many submissions, each skipped when a unique index says it is not new (a

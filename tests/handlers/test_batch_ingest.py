@@ -44,8 +44,9 @@ POSTS = [
     "https://www.facebook.com/share/p/1AbCdEfGh/",
 ]
 NOT_A_POST = "https://www.facebook.com/thcskimboi"
-PEOPLE = ["lan", "binh", "chi", "dung", "hoa"]
+PEOPLE = ["lan", "binh", "chi", "dung", "hoa", "lan2"]
 ADMIN = "lan"  # an administrator of group g1
+SECOND_ACCOUNT = ("lan2", "lan")  # lan2 is a second account of lan's (one person, two accounts)
 
 
 @dataclass
@@ -65,7 +66,17 @@ def random_history(seed: int, length: int = 70) -> History:
         roll = rng.random()
         chat = rng.choice(["g1", "g1", "g2", "g3", "private"])
         who = rng.choice(PEOPLE)
-        if roll < 0.45 or not sent:
+        if rng.random() < 0.05:
+            who += "|renamed"  # the same account under a new display name
+        fresh = rng.random() < 0.08  # someone never seen before, now and then twice in a row
+        if (roll < 0.45 or not sent) and fresh:
+            newcomers += 1
+            who = f"new{newcomers}"
+            for again in range(rng.choice([1, 1, 2, 3])):
+                where, mid = rng.choice(["g1", "g2", chat]), f"{100 + i}.{again}"
+                history.steps.append(("msg", where, who, mid, "Em mới vào " + rng.choice(POSTS), minutes))
+                sent.append((where, mid, who))
+        elif roll < 0.45 or not sent:
             links = rng.sample(POSTS, rng.choice([1, 1, 1, 2, 3]))
             if rng.random() < 0.1:
                 links.append(NOT_A_POST)
@@ -104,11 +115,12 @@ def random_history(seed: int, length: int = 70) -> History:
 
 def materialise(history: History, platform: str) -> list:
     def user(name: str) -> UserRef:
-        return UserRef(platform, name, f"Cô {name.title()}")
+        uid, _, renamed = name.partition("|")
+        return UserRef(platform, uid, f"Cô {uid.title()}" + (" Anh" if renamed else ""))
 
     def chat_of(name: str, who: str) -> ChatRef:
         if name == "private":
-            return ChatRef(platform, who, ChatKind.PRIVATE)
+            return ChatRef(platform, who.partition("|")[0], ChatKind.PRIVATE)
         return ChatRef(platform, name, ChatKind.GROUP, title=f"Nhóm {name}")
 
     events: list = []
@@ -217,6 +229,14 @@ async def two_platforms(harness):
         for chat, unit in (("g1", "THCS-KIMBOI"), ("g2", "PGD-KIMBOI")):
             assert await harness.dispatcher.bind_group(ChatRef(platform, chat, ChatKind.GROUP, title=f"Nhóm {chat}"),
                                                        unit, T0)
+        # Two accounts of one person, as /lienket leaves them, before either has written.
+        second, first = SECOND_ACCOUNT
+        async with harness.storage.uow() as uow:
+            one, _ = await uow.members.ensure(UserRef(platform, first, f"Cô {first.title()}"), T0)
+            other, _ = await uow.members.ensure(UserRef(platform, second, f"Cô {second.title()}"), T0)
+            orphan, other.person_id = other.person_id, one.person_id
+            await uow.session.flush()
+            await uow.session.execute(text("delete from persons where id = :id"), dict(id=orphan))
     return messengers
 
 
