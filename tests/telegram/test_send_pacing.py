@@ -28,7 +28,7 @@ async def _times_of_sends(limiter: SendRateLimiter, n: int) -> list[float]:
 
 
 async def test_sends_after_a_pause_are_spaced_not_let_through_as_a_burst():
-    # 100 a second keeps the test short; the spacing is what the bot's 29 a second relies on.
+    # 100 a second keeps the test short; the spacing is what the bot's 28 a second relies on.
     times = await _times_of_sends(SendRateLimiter(per_second=100), 6)
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert len(times) == 6
