@@ -186,7 +186,7 @@ class FocusRepository:
         marked = (select(Submission.page_unit_id.label("unit_id"), Submission.canonical_url.label("url"),
                          Submission.created_at.label("at"))
                   .join(Unit, Unit.id == Submission.page_unit_id)
-                  .where(is_child, live, Submission.is_page_post.is_(True)))
+                  .where(is_child, live, Submission.is_page_post))  # as ix_submissions_page_post
         both = union(by_page, marked).subquery()
         first = (select(both.c.unit_id, both.c.url, func.min(both.c.at).label("first_at"))
                  .group_by(both.c.unit_id, both.c.url).subquery())

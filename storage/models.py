@@ -219,9 +219,11 @@ class Submission(Base):
         Index("ix_submissions_person_created", "person_id", "created_at"),
         # Province-wide views and reports scan one period of every unit.
         Index("ix_submissions_created", "created_at"),
-        # Page posts of a subtree: each registered page's links over a period, and the few
-        # links marked #trang per unit (SQLite matches a partial index by its condition's text).
-        Index("ix_submissions_page_key_created", "page_key", "created_at"),
+        # Page posts of a subtree: each registered page's live links over a period (with the
+        # post's URL, so that the index alone answers), and the few links marked #trang per
+        # unit (SQLite matches a partial index by its condition's text).
+        Index("ix_submissions_page_key_created", "page_key", "created_at", "canonical_url",
+              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
         Index("ix_submissions_page_post", "page_unit_id", "created_at",
               sqlite_where=text("is_page_post = 1"), postgresql_where=text("is_page_post")),
     )

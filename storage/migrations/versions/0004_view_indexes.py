@@ -28,6 +28,9 @@ depends_on = None
 # of its condition, which is how SQLAlchemy writes a boolean column in a WHERE there ("= 1").
 _MARKED_SQLITE = "is_page_post = 1"
 _MARKED_PG = "is_page_post"
+# Every reader of page posts wants live links only; with the URL in the index, the six weeks of a
+# province's page links are read from the index alone (the department: 155 ms → 48 ms).
+_LIVE = "withdrawn_at IS NULL"
 
 
 # (table, index, sqlite_stat1 figures) of the generated province (bench/generate.py, ANALYZE):
@@ -48,7 +51,7 @@ PROVINCE_STATS = [
     ("submissions", "ix_submissions_person_created", "924044 58 1"),
     ("submissions", "ix_submissions_unit_created", "924044 1709 1"),
     ("submissions", "uq_submissions_person_link_live", "914800 57 1"),
-    ("submissions", "ix_submissions_page_key_created", "924044 1705 1"),
+    ("submissions", "ix_submissions_page_key_created", "914800 1690 1 1"),
     ("submissions", "ix_submissions_page_post", "1000 100 1"),
 ]
 
@@ -56,7 +59,8 @@ PROVINCE_STATS = [
 def upgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index('ix_submissions_page_key')
-        batch_op.create_index('ix_submissions_page_key_created', ['page_key', 'created_at'], unique=False)
+        batch_op.create_index('ix_submissions_page_key_created', ['page_key', 'created_at', 'canonical_url'],
+                              unique=False, sqlite_where=sa.text(_LIVE), postgresql_where=sa.text(_LIVE))
         batch_op.create_index('ix_submissions_page_post', ['page_unit_id', 'created_at'], unique=False,
                               sqlite_where=sa.text(_MARKED_SQLITE), postgresql_where=sa.text(_MARKED_PG))
     bind = op.get_bind()
@@ -78,9 +82,15 @@ def write_planner_stats(bind) -> None:
 
 
 def downgrade() -> None:
-    # The statistics stay: they describe indexes that stay, and ANALYZE replaces them anyway.
+    # Other statistics stay: they describe indexes that stay, and ANALYZE replaces them anyway.
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite" and bind.exec_driver_sql(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").first():
+        bind.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE idx IN "
+                             "('ix_submissions_page_post', 'ix_submissions_page_key_created')")
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index('ix_submissions_page_post', sqlite_where=sa.text(_MARKED_SQLITE),
                             postgresql_where=sa.text(_MARKED_PG))
-        batch_op.drop_index('ix_submissions_page_key_created')
+        batch_op.drop_index('ix_submissions_page_key_created', sqlite_where=sa.text(_LIVE),
+                            postgresql_where=sa.text(_LIVE))
         batch_op.create_index('ix_submissions_page_key', ['page_key'], unique=False)
