@@ -223,6 +223,84 @@ class _Known:
         return known
 
 
+@dataclass(frozen=True, slots=True)
+class _MemberRow:
+    id: int
+    person_id: int
+
+
+async def _register_newcomers(ingest: IngestRepository, msgs: list[IncomingMessage], group_rows: dict,
+                              member_rows: dict) -> dict[int, tuple]:
+    """register_sender for the run's people the bot has never seen, set-wise: their persons,
+    accounts and memberships in three statements, their home units derived here as
+    MemberRepository.derived_home_unit would after each of their messages (SPEC §2: the deepest
+    bound, active, non-community group's unit; between equal depths the one seen first).
+
+    Only newcomers whose every message of the run is in a private chat or a group already known
+    come here; the rest take the per-message path. Returns, by position in ``msgs``, the account
+    and the person (home unit as it was right after that message)."""
+    by_user: dict[tuple[str, str], list[int]] = {}
+    for k, msg in enumerate(msgs):
+        user = (msg.sender.platform, msg.sender.user_id)
+        if user not in member_rows:
+            by_user.setdefault(user, []).append(k)
+    eligible = [(user, ks) for user, ks in by_user.items()
+                if all(not msgs[k].chat.is_group or (msgs[k].chat.platform, msgs[k].chat.chat_id) in group_rows
+                       for k in ks)]
+    if not eligible:
+        return {}
+    persons, members, plans = [], [], []
+    for user, ks in eligible:
+        first = msgs[ks[0]]
+        t0 = first.date
+        account = dict(platform=user[0], user_id=user[1], display_name=IngestRepository.account_name(first.sender),
+                       username=first.sender.username and first.sender.username[:64], active=True,
+                       unreachable=False, created_at=t0, last_seen_at=t0)
+        seen: dict[int, list] = {}  # group id -> [first_seen_at, last_seen_at, group row]
+        homes: list[int | None] = []
+        home = None
+        for n, k in enumerate(ks):
+            msg = msgs[k]
+            if n:  # what MemberRepository.ensure does to an account it finds
+                account["display_name"] = IngestRepository.account_name(msg.sender)
+                if msg.sender.username is not None:
+                    account["username"] = msg.sender.username[:64]
+                if msg.date - account["last_seen_at"] > SEEN_RESOLUTION:
+                    account["last_seen_at"] = msg.date
+            if not msg.chat.is_group:
+                account["private_chat_id"], account["unreachable"] = msg.chat.chat_id, False
+            else:
+                group = group_rows[(msg.chat.platform, msg.chat.chat_id)]
+                row = seen.get(group.id)
+                if row is None:
+                    seen[group.id] = [msg.date, msg.date, group]
+                    # the message made its group active; a plain run never deactivates one
+                    bound = [(-g.unit_depth, f, g.unit_id) for f, _, g in seen.values()
+                             if g.unit_id is not None and not g.community]
+                    home = min(bound)[2] if bound else None
+                elif msg.date - row[1] > SEEN_RESOLUTION:
+                    row[1] = msg.date
+            homes.append(home)
+        persons.append(dict(home_unit_id=home, home_unit_explicit=False, party_member=False, created_at=t0))
+        members.append(account)
+        plans.append((ks, seen, homes))
+    made = await ingest.insert_newcomers(persons, members)
+    if any(member_id is None for _, member_id in made):
+        # Another instance registered one of them meanwhile: rare; the batch again, one by one.
+        raise links.BatchNeedsOneByOne("a newcomer registered elsewhere meanwhile")
+    memberships: list[dict] = []
+    fresh: dict[int, tuple] = {}
+    for (ks, seen, homes), (person_id, member_id) in zip(plans, made):
+        for group_id, (first_seen, last_seen, _) in seen.items():
+            memberships.append(dict(group_id=group_id, member_id=member_id, active=True,
+                                    first_seen_at=first_seen, last_seen_at=last_seen))
+        member = _MemberRow(member_id, person_id)
+        for k, home in zip(ks, homes):
+            fresh[k] = (member, _PersonRow(person_id, home))
+    await ingest.insert_memberships(memberships)
+    return fresh
+
+
 @dataclass
 class PlatformLink:
     messenger: Messenger
@@ -356,20 +434,23 @@ class Dispatcher:
                  and (m.sender.platform, m.sender.user_id) in member_rows}
         membership_rows = await ingest.membership_rows(pairs) if pairs else {}
         known = await _Known.load(ingest, msgs, group_rows, member_rows, membership_rows)
+        fresh = await _register_newcomers(ingest, msgs, group_rows, member_rows) if not one_by_one else {}
         items: list[tuple[Context, int | None]] = []
-        for i, msg in zip(run, msgs):
+        for k, (i, msg) in enumerate(zip(run, msgs)):
             link = self.platforms.get(msg.chat.platform)
             ctx = Context(uow=uow, config=self.config, msg=msg, instance=self.instance,
                           bot_username=link.bot_username if link is not None else None)
-            await self._register_known(uow, ingest, ctx, known)
+            await self._register_known(uow, ingest, ctx, known, fresh.get(k))
             assert ctx.person is not None
             items.append((ctx, ctx.person.home_unit_id))
             results[i] = (ctx.out, ctx.claims)
         await links.credit_batch(items, one_by_one=one_by_one)
 
-    async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, known: "_Known") -> None:
+    async def _register_known(self, uow, ingest: IngestRepository, ctx: Context, known: "_Known",
+                              fresh: tuple | None = None) -> None:
         """members.register_sender for a plain message, from what the run loaded: no query unless
-        the group, the account or the membership is new."""
+        the group, the account or the membership is new. ``fresh``: (account, person) of a
+        newcomer already registered set-wise, as they were right after this message."""
         msg = ctx.msg
         assert msg.sender is not None
         if msg.chat.is_group:
@@ -382,6 +463,9 @@ class Dispatcher:
             if not group.active:
                 group.active = True  # a message from the group proves the bot is back in it
             ctx.group = group
+        if fresh is not None:
+            ctx.member, ctx.person = fresh
+            return
         user = (msg.sender.platform, msg.sender.user_id)
         member = known.members.get(user)
         if member is None:

@@ -54,9 +54,7 @@ def _insert_ignore_stmt(dialect: str, table):
 
 def subtree_filter(unit: Unit):
     """Rows of ``units`` inside the subtree of ``unit`` (itself included)."""
-    from storage.subtree import in_subtree
-
-    return in_subtree(Unit.path, unit.path)
+    return Unit.path.startswith(unit.path)
 
 
 class UnitRepository:
@@ -631,9 +629,11 @@ class IngestRepository:
 
     async def group_rows(self, chats: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         """The groups of these (platform, chat id) pairs that exist, as rows (id, platform,
-        chat_id, unit_id, active, title), in one query."""
-        g = Group.__table__.c
-        rows = await self._rows(lambda chunk: select(g.id, g.platform, g.chat_id, g.unit_id, g.active, g.title)
+        chat_id, unit_id, active, title, community, and the unit's depth), in one query."""
+        g, u = Group.__table__.c, Unit.__table__.c
+        rows = await self._rows(lambda chunk: select(g.id, g.platform, g.chat_id, g.unit_id, g.active, g.title,
+                                                     g.community, u.depth.label("unit_depth"))
+                                .join_from(Group.__table__, Unit.__table__, u.id == g.unit_id, isouter=True)
                                 .where(tuple_(g.platform, g.chat_id).in_(chunk)), sorted(set(chats)))
         return {(r.platform, r.chat_id): r for r in rows}
 
@@ -673,6 +673,36 @@ class IngestRepository:
                 key = mapper.primary_key_from_instance(obj)
                 found[key[0] if len(columns) == 1 else tuple(key)] = obj
         return found
+
+    async def insert_newcomers(self, persons: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]],
+                               ) -> list[tuple[int, int | None]]:
+        """New people with their first accounts, three statements however many: the persons,
+        then the accounts (``person_id`` filled in here), each skipped if the account exists
+        by now (another instance registered it a moment ago). Returns each (person id, account id),
+        the account id None for one skipped (its person is deleted again, as ensure does)."""
+        p, m = Person.__table__, Member.__table__
+        # RETURNING's order is not the VALUES' order everywhere, and asking SQLAlchemy for that
+        # order makes it insert row by row on SQLite: rows are matched by what they hold instead
+        # (rows alike are interchangeable, so any of them will do).
+        returned: dict[tuple, list[int]] = {}
+        for person_id, created, home in sorted((await self.session.execute(
+                self._insert(p).returning(p.c.id, p.c.created_at, p.c.home_unit_id), list(persons))).all()):
+            returned.setdefault((created, home), []).append(person_id)
+        ids = [returned[(row["created_at"], row["home_unit_id"])].pop(0) for row in persons]
+        values = [dict(row, person_id=person_id) for row, person_id in zip(members, ids)]
+        stmt = (self._insert(m).on_conflict_do_nothing()
+                .returning(m.c.person_id, m.c.id))
+        made = {person_id: member_id for person_id, member_id in (await self.session.execute(stmt, values)).all()}
+        orphans = [person_id for person_id in ids if person_id not in made]
+        if orphans:
+            await self.session.execute(p.delete().where(p.c.id.in_(orphans)))
+        return [(person_id, made.get(person_id)) for person_id in ids]
+
+    async def insert_memberships(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New memberships (group_id, member_id, active, first_seen_at, last_seen_at), one statement."""
+        if rows:
+            table = GroupMembership.__table__
+            await self.session.execute(self._insert(table).on_conflict_do_nothing(), list(rows))
 
     @staticmethod
     def account_name(user: UserRef) -> str:
