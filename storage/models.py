@@ -82,8 +82,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
-    # Materialised path of ids ("/1/4/17/"): a subtree is one indexed LIKE prefix query,
-    # whatever the depth, instead of one query per level.
+    # Materialised path of ids ("/1/4/17/"): a subtree is one indexed range of paths
+    # (storage.subtree), whatever the depth, instead of one query per level.
     path: Mapped[str] = mapped_column(String(1024), index=True)
     depth: Mapped[int] = mapped_column(Integer)
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
