@@ -54,7 +54,9 @@ def _insert_ignore_stmt(dialect: str, table):
 
 def subtree_filter(unit: Unit):
     """Rows of ``units`` inside the subtree of ``unit`` (itself included)."""
-    return Unit.path.startswith(unit.path)
+    from storage.subtree import in_subtree
+
+    return in_subtree(Unit.path, unit.path)
 
 
 class UnitRepository:
