@@ -39,3 +39,24 @@ async def test_the_bot_paces_below_telegrams_limit_by_default():
     limiter = SendRateLimiter()
     assert limiter._base_limiter.max_rate == 1  # a bucket of one: never a burst
     assert 1 / limiter._base_limiter.time_period < 30
+
+
+async def test_reactions_skip_the_message_pacing_and_wait_out_their_own_429():
+    from telegram.error import RetryAfter
+
+    loop = asyncio.get_running_loop()
+    limiter = SendRateLimiter(per_second=1, max_retries=2)  # a message a second: reactions must not wait
+    calls: list[float] = []
+
+    async def callback(endpoint, data):
+        calls.append(loop.time())
+        if len(calls) == 2:
+            raise RetryAfter(0)
+        return True
+
+    data = {"chat_id": -1001, "message_id": 1}
+    start = loop.time()
+    results = [await limiter.process_request(callback, ("setMessageReaction", data), {}, "setMessageReaction",
+                                             data, None) for _ in range(3)]
+    assert results == [True, True, True] and len(calls) == 4  # the second was retried once
+    assert loop.time() - start < 0.9  # none waited for the message pacing
