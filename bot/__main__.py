@@ -152,7 +152,10 @@ def _database_shown(url: str) -> str:
 async def _cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
 
-    return await run_bot(_config(args))
+    config = _config(args)
+    if config.bot.log_format == "json":
+        setup_logging(json_lines=True)
+    return await run_bot(config)
 
 
 async def _cmd_console(args: argparse.Namespace) -> int:

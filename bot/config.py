@@ -124,6 +124,7 @@ class BotSection:
 
     timezone: str = "Asia/Ho_Chi_Minh"
     super_admins: tuple[str, ...] = ()
+    log_format: str = "text"  # or "json": one JSON object a line, for log collectors
 
     @property
     def tz(self) -> ZoneInfo:
@@ -377,7 +378,7 @@ _SECTIONS = (
 def _bot(r: _Reader | None) -> BotSection:
     if r is None:
         return BotSection()
-    r.check_keys(("timezone", "super_admins"))
+    r.check_keys(("timezone", "super_admins", "log_format"))
     name = r.string("timezone", BotSection.timezone).strip()
     if not name:
         raise r.error("timezone", "không được để trống (ví dụ \"Asia/Ho_Chi_Minh\")")
@@ -393,7 +394,10 @@ def _bot(r: _Reader | None) -> BotSection:
         admin = _super_admin(r, f"super_admins[{i}]", entry)
         if admin not in admins:
             admins.append(admin)
-    return BotSection(timezone=name, super_admins=tuple(admins))
+    log_format = r.string("log_format", BotSection.log_format).strip().lower()
+    if log_format not in ("text", "json"):
+        raise r.error("log_format", f"chỉ nhận \"text\" hoặc \"json\", không phải {_show(log_format)}")
+    return BotSection(timezone=name, super_admins=tuple(admins), log_format=log_format)
 
 
 def _super_admin(r: _Reader, key: str, entry: str) -> str:

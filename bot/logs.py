@@ -61,11 +61,30 @@ def install_redaction() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def setup_logging(*, console: bool = False, level: int = logging.INFO) -> None:
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object a line ([bot] log_format = "json"), for log collectors; scrubbed like text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import datetime, timezone
+
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False))
+
+
+def setup_logging(*, console: bool = False, level: int = logging.INFO, json_lines: bool = False) -> None:
     """Log to stderr; the console and the CLI tools stay quiet unless something is wrong."""
     install_redaction()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonLinesFormatter() if json_lines else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if console else level)
