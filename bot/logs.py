@@ -57,7 +57,7 @@ def install_redaction() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
-    for name in ("httpx", "httpcore", "alembic"):
+    for name in ("httpx", "httpcore", "alembic", "aiosqlite"):  # aiosqlite logs every statement at DEBUG
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
