@@ -105,7 +105,7 @@ async def test_the_operators_report_has_every_party_column(harness, tmp_path):
     async with harness.storage.engine.begin() as conn:
         from sqlalchemy import text
 
-        await conn.execute(text("update persons set party_member=1"))
+        await conn.execute(text("update persons set party_member=true"))
     out = tmp_path / "op.xlsx"
     args = argparse.Namespace(setup=False, unit="SGD-HOABINH", period="tuan", out=str(out))
     now = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)

@@ -82,7 +82,7 @@ async def month_of_school(h):
         await conn.execute(text("update members set person_id=:k where person_id=:g"), {"k": keep, "g": gone})
         await conn.execute(text("update submissions set person_id=:k where person_id=:g"), {"k": keep, "g": gone})
         await conn.execute(text("delete from persons where id=:g"), {"g": gone})
-        await conn.execute(text("update persons set party_member=1 where id=(select person_id from members "
+        await conn.execute(text("update persons set party_member=true where id=(select person_id from members "
                                 "where user_id='cuc')"))
     h.clock.current = ASKED
     h.messenger.clear()
@@ -110,7 +110,9 @@ async def db_links(h, prefix_code: str, first: datetime, end: datetime) -> list[
         return sorted((await conn.execute(text(
             "select s.original_url from submissions s join units u on u.id = s.unit_id "
             "where u.path like :p and s.withdrawn_at is null and s.created_at >= :a and s.created_at < :b"),
-            {"p": path + "%", "a": first.isoformat(sep=" "), "b": end.isoformat(sep=" ")})).scalars())
+            # SQLite compares the stored text; PostgreSQL wants the times themselves.
+            {"p": path + "%", "a": first if conn.dialect.name == "postgresql" else first.isoformat(sep=" "),
+             "b": end if conn.dialect.name == "postgresql" else end.isoformat(sep=" ")})).scalars())
 
 
 async def test_baocao_sends_the_month_to_the_principals_private_chat_and_one_line_to_the_group(h):
