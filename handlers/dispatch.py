@@ -52,89 +52,53 @@ class DatabaseUnavailable(Exception):
     handled: int = 0
 
 
+def _takes_args(handler, **options):
+    """A handler of (ctx, args) as a command table entry."""
+    async def run(ctx: Context, cmd: ParsedCommand) -> None:
+        await handler(ctx, cmd.args, **options)
+    return run
+
+
+def _takes_ctx(handler):
+    """A handler of (ctx) alone as a command table entry."""
+    async def run(ctx: Context, cmd: ParsedCommand) -> None:
+        await handler(ctx)
+    return run
+
+
+def _lazy(module: str, name: str):
+    """A command whose module is imported on first use: reports (xlsx, charts), the pages of the
+    week and the dashboard's sign-in cost the running bot nothing until someone asks."""
+    async def run(ctx: Context, cmd: ParsedCommand) -> None:
+        import importlib
+
+        await getattr(importlib.import_module(module), name)(ctx, cmd.args)
+    return run
+
+
 def build_command_table() -> CommandTable:
     """The commands, in the order the platform's menu shows them."""
-
-    async def _help(ctx: Context, cmd: ParsedCommand) -> None:
-        await me.cmd_help(ctx)
-
-    async def _toi(ctx: Context, cmd: ParsedCommand) -> None:
-        await me.cmd_toi(ctx)
-
-    async def _dangky(ctx: Context, cmd: ParsedCommand) -> None:
-        await admin.cmd_dangky(ctx, cmd.args)
-
-    async def _nhacnho(ctx: Context, cmd: ParsedCommand) -> None:
-        await remind.cmd_nhacnho(ctx, cmd.args)
-
-    async def _huy(ctx: Context, cmd: ParsedCommand) -> None:
-        await links.cmd_huy(ctx)
-
-    async def _tinhhinh(ctx: Context, cmd: ParsedCommand) -> None:
-        await status.cmd_tinhhinh(ctx, cmd.args)
-
-    async def _xephang(ctx: Context, cmd: ParsedCommand) -> None:
-        await status.cmd_xephang(ctx, cmd.args)
-
-    async def _dangvien(ctx: Context, cmd: ParsedCommand) -> None:
-        await unit_admin.cmd_dangvien(ctx, cmd.args, mark=True)
-
-    async def _bodangvien(ctx: Context, cmd: ParsedCommand) -> None:
-        await unit_admin.cmd_dangvien(ctx, cmd.args, mark=False)
-
-    async def _trang(ctx: Context, cmd: ParsedCommand) -> None:
-        await unit_admin.cmd_trang(ctx, cmd.args)
-
-    async def _nghi(ctx: Context, cmd: ParsedCommand) -> None:
-        await unit_admin.cmd_nghi(ctx, cmd.args)
-
-    async def _tieudiem(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import focus
-
-        await focus.cmd_tieudiem(ctx, cmd.args)
-
-    async def _guilen(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import focus
-
-        await focus.cmd_guilen(ctx, cmd.args)
-
-    async def _dexuat(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import focus
-
-        await focus.cmd_dexuat(ctx, cmd.args)
-
-    async def _baocao(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import reports
-
-        await reports.cmd_baocao(ctx, cmd.args)
-
-    async def _web(ctx: Context, cmd: ParsedCommand) -> None:
-        from handlers import web_login
-
-        await web_login.cmd_web(ctx, cmd.args)
-
-    async def _lienket(ctx: Context, cmd: ParsedCommand) -> None:
-        await accounts.cmd_lienket(ctx, cmd.args)
-
+    help_ = _takes_ctx(me.cmd_help)
     return CommandTable([
-        CommandSpec("toi", "me", texts_vi.MENU_TOI, _toi),
-        CommandSpec("tinhhinh", "status", texts_vi.MENU_TINHHINH, _tinhhinh),
-        CommandSpec("xephang", "top", texts_vi.MENU_XEPHANG, _xephang),
-        CommandSpec("huy", "undo", texts_vi.MENU_HUY, _huy),
-        CommandSpec("dangky", "register", texts_vi.MENU_DANGKY, _dangky),
-        CommandSpec("nhacnho", "remind", texts_vi.MENU_NHACNHO, _nhacnho),
-        CommandSpec("trang", "page", texts_vi.MENU_TRANG, _trang),
-        CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _dangvien),
-        CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN, _bodangvien),
-        CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _nghi),
-        CommandSpec("tieudiem", "focus", texts_vi.MENU_TIEUDIEM, _tieudiem),
-        CommandSpec("guilen", "nominate", texts_vi.MENU_GUILEN, _guilen),
-        CommandSpec("dexuat", "nominations", texts_vi.MENU_DEXUAT, _dexuat),
-        CommandSpec("baocao", "report", texts_vi.MENU_BAOCAO, _baocao),
-        CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _web),
-        CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _lienket),
-        CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, _help),
-        CommandSpec("batdau", "start", texts_vi.MENU_BATDAU, _help),
+        CommandSpec("toi", "me", texts_vi.MENU_TOI, _takes_ctx(me.cmd_toi)),
+        CommandSpec("tinhhinh", "status", texts_vi.MENU_TINHHINH, _takes_args(status.cmd_tinhhinh)),
+        CommandSpec("xephang", "top", texts_vi.MENU_XEPHANG, _takes_args(status.cmd_xephang)),
+        CommandSpec("huy", "undo", texts_vi.MENU_HUY, _takes_ctx(links.cmd_huy)),
+        CommandSpec("dangky", "register", texts_vi.MENU_DANGKY, _takes_args(admin.cmd_dangky)),
+        CommandSpec("nhacnho", "remind", texts_vi.MENU_NHACNHO, _takes_args(remind.cmd_nhacnho)),
+        CommandSpec("trang", "page", texts_vi.MENU_TRANG, _takes_args(unit_admin.cmd_trang)),
+        CommandSpec("dangvien", "party", texts_vi.MENU_DANGVIEN, _takes_args(unit_admin.cmd_dangvien, mark=True)),
+        CommandSpec("bodangvien", "unparty", texts_vi.MENU_BODANGVIEN,
+                    _takes_args(unit_admin.cmd_dangvien, mark=False)),
+        CommandSpec("nghi", "leave", texts_vi.MENU_NGHI, _takes_args(unit_admin.cmd_nghi)),
+        CommandSpec("tieudiem", "focus", texts_vi.MENU_TIEUDIEM, _lazy("handlers.focus", "cmd_tieudiem")),
+        CommandSpec("guilen", "nominate", texts_vi.MENU_GUILEN, _lazy("handlers.focus", "cmd_guilen")),
+        CommandSpec("dexuat", "nominations", texts_vi.MENU_DEXUAT, _lazy("handlers.focus", "cmd_dexuat")),
+        CommandSpec("baocao", "report", texts_vi.MENU_BAOCAO, _lazy("handlers.reports", "cmd_baocao")),
+        CommandSpec("web", "dashboard", texts_vi.MENU_WEB, _lazy("handlers.web_login", "cmd_web")),
+        CommandSpec("lienket", "link", texts_vi.MENU_LIENKET, _takes_args(accounts.cmd_lienket)),
+        CommandSpec("huongdan", "help", texts_vi.MENU_HUONGDAN, help_),
+        CommandSpec("batdau", "start", texts_vi.MENU_BATDAU, help_),
     ])
 
 
