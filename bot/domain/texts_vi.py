@@ -305,11 +305,7 @@ def console_run_summary(kind: str, outcome: str, sent: int) -> str:
 
 NO_UNITS_YET = "Chưa có đơn vị nào: hãy nhập danh sách bằng `python -m bot units import TỆP`."
 NO_PLATFORM = (
-    "Chưa bật nền tảng nào: trong config.toml, mục [telegram] cần enabled = true và token (xem README). "
-    "Để thử bot không cần token: python -m bot console"
-)
-ZALO_NOT_RUN = (
-    "Phiên bản này chưa chạy được Zalo; trong config.toml, mục [telegram] cần enabled = true và token (xem README). "
+    "Chưa bật nền tảng nào: trong config.toml, mục [telegram] hoặc [zalo] cần enabled = true và token (xem README). "
     "Để thử bot không cần token: python -m bot console"
 )
 TOKEN_REFUSED = (
