@@ -207,12 +207,7 @@ class TelegramApp:
         await self.scheduler.start()
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        for task in done:
-            if task is not waiter and task.exception() is not None:
-                raise task.exception()
+        await run_until(stop, self._tasks)
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -227,13 +222,7 @@ class TelegramApp:
         await self.platform.stop()
 
     async def health(self) -> bool:
-        """The database answers with our schema (a SQLite file swapped for an empty one does not;
-        web.py bounds the wait, so a PostgreSQL server that is gone gives 503, not a hang)."""
-        from sqlalchemy import text
-
-        async with self.storage.engine.connect() as conn:
-            await conn.execute(text("SELECT version_num FROM alembic_version"))
-        return True
+        return await database_answers(self.storage)
 
 
 class ZaloApp:
@@ -303,12 +292,7 @@ class ZaloApp:
         return {"dashboard": build_dashboard(self.storage.uow, self.config, self.dispatcher.clock)}
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        for task in done:
-            if task is not waiter and task.exception() is not None:
-                raise task.exception()
+        await run_until(stop, self._tasks)
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -332,11 +316,27 @@ class ZaloApp:
         await self.dispatcher._in_transaction(work, describe=f"unreachable {chat.key}")
 
     async def health(self) -> bool:
-        from sqlalchemy import text
+        return await database_answers(self.storage)
 
-        async with self.storage.engine.connect() as conn:
-            await conn.execute(text("SELECT version_num FROM alembic_version"))
-        return True
+
+async def run_until(stop: asyncio.Event, tasks: list[asyncio.Task]) -> None:
+    """Until asked to stop, or until a platform's loop ends (its error is raised here)."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            raise task.exception()
+
+
+async def database_answers(storage: Storage) -> bool:
+    """The database answers with our schema (a SQLite file swapped for an empty one does not;
+    web.py bounds the wait, so a PostgreSQL server that is gone gives 503, not a hang)."""
+    from sqlalchemy import text
+
+    async with storage.engine.connect() as conn:
+        await conn.execute(text("SELECT version_num FROM alembic_version"))
+    return True
 
 
 def instance_name() -> str:
