@@ -192,14 +192,7 @@ class TelegramApp:
                         secret=self.config.telegram.secret,
                         dashboard=build_dashboard(self.storage.uow, self.config, self.dispatcher.clock),
                         **self.web_extra)
-        try:
-            self._runner = await serve(app, self.config.web.listen, self.config.web.port)
-        except OSError as exc:
-            if webhook:
-                raise
-            # Polling needs no web server: a taken port costs the dashboard, not the bot.
-            logger.warning("web server not started on %s:%d (%s): the dashboard and /healthz are off",
-                           self.config.web.listen, self.config.web.port, exc.strerror or exc)
+        self._runner = await serve_web(app, self.config, required=webhook)
         if not webhook:
             self._tasks.append(asyncio.create_task(self.platform.poll(), name="telegram-poll"))
         # Last: the outbox can send now. Start-up makes up what was missed while down (SPEC §3.3).
@@ -271,13 +264,7 @@ class ZaloApp:
         if self.host is None:
             app = build_app(health=self.health, zalo=self.platform.process_json if webhook else None,
                             zalo_secret=self.config.zalo.secret, **self._dashboard())
-            try:
-                self._runner = await serve(app, self.config.web.listen, self.config.web.port)
-            except OSError as exc:
-                if webhook:
-                    raise
-                logger.warning("web server not started on %s:%d (%s): the dashboard and /healthz are off",
-                               self.config.web.listen, self.config.web.port, exc.strerror or exc)
+            self._runner = await serve_web(app, self.config, required=webhook)
         if not webhook:
             self._tasks.append(asyncio.create_task(self.platform.poll(), name="zalo-poll"))
         if self.host is None:
@@ -317,6 +304,18 @@ class ZaloApp:
 
     async def health(self) -> bool:
         return await database_answers(self.storage)
+
+
+async def serve_web(app, config: Config, *, required: bool):
+    """Serve [web]; in polling mode a taken port costs the dashboard and /healthz, not the bot."""
+    try:
+        return await serve(app, config.web.listen, config.web.port)
+    except OSError as exc:
+        if required:
+            raise
+        logger.warning("web server not started on %s:%d (%s): the dashboard and /healthz are off",
+                       config.web.listen, config.web.port, exc.strerror or exc)
+        return None
 
 
 async def run_until(stop: asyncio.Event, tasks: list[asyncio.Task]) -> None:
