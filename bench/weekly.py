@@ -3,12 +3,16 @@ without sending. Goal ≤ 2 s, and a query count that does not change when the p
 
     .venv/bin/python bench/generate.py            # once: /tmp/province.db
     .venv/bin/python bench/weekly.py [--db /tmp/province.db] [--runs 5] [--double-db PATH]
+    .venv/bin/python bench/weekly.py --url postgresql+asyncpg://… [--runs 5]     # N only
 
 ``handlers.rhythm.compose(uow, config, "reminder", now)`` runs ``--runs`` times on the province
 (N people); then once on a province with the same units and 2N people, generated into a
 temporary file (or ``--double-db``, reused if it exists) with links for the last five weeks at
 a whole year's rate per person (the reminder reads only the current week). Beside each figure,
 the reference: the same SELECT statements, with their parameters, replayed on plain sqlite3.
+With ``--url`` (PostgreSQL, e.g. the nation) only N is measured (a 2N nation is another
+45 minutes of generating; the query count's constancy is the province's claim), and the
+reference is replayed on a plain asyncpg connection.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, text  # noqa: E402
 
 from bench.generate import BENCH_NOW, DEFAULT_OUT, bench_config, generate, sqlite_url  # noqa: E402
+from bench.status import RawReplay, selects_of  # noqa: E402
 from bot.app import open_storage  # noqa: E402
 from handlers.rhythm import compose  # noqa: E402
 
@@ -35,9 +40,9 @@ GOAL_S = 2.0
 RECENT = date(2026, 4, 20)  # the 2N database's links start here (five weeks before BENCH_NOW)
 
 
-async def measure(db: str, runs: int) -> dict:
+async def measure(db: str | None, runs: int, url: str | None = None) -> dict:
     """Median and best compose time, the statements one compose issued, the raw reference."""
-    config = bench_config(sqlite_url(db))
+    config = bench_config(url or sqlite_url(db))
     storage = await open_storage(config)
     try:
         statements: list[tuple[str, tuple]] = []
@@ -61,15 +66,8 @@ async def measure(db: str, runs: int) -> dict:
             groups = (await conn.execute(text("SELECT count(*) FROM groups WHERE active"))).scalar()
     finally:
         await storage.close()
-    raw = sqlite3.connect(db)
-    raw_times = []
-    for _ in range(max(runs, 1)):
-        start = time.perf_counter()
-        for s, p in statements:
-            if s.lstrip().upper().startswith(("SELECT", "WITH")):
-                raw.execute(s, p).fetchall()
-        raw_times.append(time.perf_counter() - start)
-    raw.close()
+    async with RawReplay(db, url) as raw:
+        raw_times = [await raw.run(selects_of(statements)) / 1000 for _ in range(max(runs, 1))]
     group_plans = sum(1 for p in plans if p.chat.is_group)
     return {"median": statistics.median(times) if times else 0.0, "best": min(times) if times else 0.0,
             "raw": statistics.median(raw_times), "queries": len(statements), "people": people,
@@ -120,7 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", default=DEFAULT_OUT)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--double-db", default=None, help="the 2N database (generated there if missing)")
+    p.add_argument("--url", default=None, help="a PostgreSQL URL instead of --db (N only)")
     a = p.parse_args(argv)
+    if a.url:
+        print(f"weekly reminder at {BENCH_NOW:%d/%m/%Y %H:%M} UTC, database {a.url.rsplit('@', 1)[-1]}")
+        n = asyncio.run(measure(None, a.runs, a.url))
+        print(line("N ", n) + f" — goal ≤ {GOAL_S:.0f} s at province scale ({n['median'] / GOAL_S:.0%} of it)")
+        return 0
     if not Path(a.db).exists():
         print(f"{a.db} does not exist: run bench/generate.py first", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ still measure what they say (the replies exist, nothing is lost, the counts add 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 
 from bench import fanout, rss, status, weekly
 from bench.generate import BENCH_NOW, HOLIDAYS, generate
+from tests.conftest import POSTGRES_ADMIN
 
 SCALE = 0.02  # 11 schools, 1 office, 1 school straight under the department
 
@@ -84,6 +86,19 @@ async def test_status_benchmark_answers_every_command_for_each_level(tiny_db):
     assert results["/tinhhinh department"]["people"] == 360
 
 
+async def test_status_benchmark_writes_a_link_before_every_kth_call(tiny_db, tmp_path):
+    path = tmp_path / "copy.db"
+    shutil.copy(tiny_db[0], path)
+    before = rows(path, "SELECT count(*) FROM submissions")[0][0]
+    lines: list[str] = []
+    results = await status.run(str(path), calls=4, write_every=2, out=lines.append)
+    # Two writes per command and unit (before calls 2 and 4), each a new credited link.
+    assert {r["writes"] for r in results.values()} == {2}
+    assert rows(path, "SELECT count(*) FROM submissions")[0][0] == before + 12
+    assert all(r["cold"] > 0 and r["all_p99"] >= r["p99"] and r["peak_rss_mb"] > 10 for r in results.values())
+    assert all("2 writes" in line for line in lines)
+
+
 async def test_weekly_benchmark_counts_the_same_queries_at_n_and_2n(tiny_db, tmp_path):
     path, _ = tiny_db
     lines: list[str] = []
@@ -109,3 +124,34 @@ async def test_rss_benchmark_measures_the_running_bot(tiny_db):
     assert result["peak"] >= result["started"] > 10
     assert result["reference"]["started"] > 10
     assert any("heavy libraries already imported: none" in line for line in lines)
+
+
+@pytest.mark.skipif(not POSTGRES_ADMIN, reason="LANTOA_TEST_POSTGRES is not set")
+async def test_the_postgresql_path_generates_the_same_rows_and_benchmarks_them(config, tiny_db):
+    """The nation's path (COPY, indexes built at the end) at a tiny scale: the same rows as the
+    SQLite file for the same seed, the migration's indexes back, and status and weekly run on it."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = config.database.url
+    counts = await generate(url=url, scale=SCALE, links=3000, progress=False)
+    assert counts == tiny_db[1]
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        pg = [(r[0], r[1], r[2].strftime("%Y-%m-%d %H:%M:%S.%f")) for r in await conn.fetch(
+            "SELECT person_id, canonical_url, created_at AT TIME ZONE 'UTC' FROM submissions ORDER BY id")]
+        indexes = {r[0] for r in await conn.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'submissions'")}
+        analyzed = await conn.fetchval(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'submissions'")
+    finally:
+        await conn.close()
+    assert pg == rows(tiny_db[0], "SELECT person_id, canonical_url, created_at FROM submissions ORDER BY id")
+    assert {"uq_submissions_person_link_live", "ix_submissions_page_key_created",
+            "ix_submissions_person_created"} <= indexes and analyzed
+    lines: list[str] = []
+    results = await status.run(url=url, calls=2, write_every=2, out=lines.append)
+    assert not any("no reply" in line for line in lines)
+    assert all(r["selects"] >= 3 and r["writes"] == 1 for r in results.values())
+    n = await weekly.measure(None, 1, url)
+    assert n["group_plans"] > 0 and n["queries"] > 0
