@@ -165,6 +165,19 @@ class RawReplay:
         else:
             self.conn.close()
 
+    async def explain(self, statements: list[tuple[str, tuple]], out, plan_lines: int = 0) -> None:
+        """Each statement's own time (best of 3), slowest first, with the head of its plan."""
+        timed = []
+        for s, p in statements:
+            best = min([await self.run([(s, p)]) for _ in range(3)])
+            timed.append((best, s, p))
+        for best, s, p in sorted(timed, key=lambda t: -t[0]):
+            out(f"    {best:8.1f} ms  {' '.join(s.split())[:150]}")
+            if plan_lines and self.url:
+                plan = await self.conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + s, *p)
+                for row in plan[:plan_lines]:
+                    out(f"                 {row[0]}")
+
     async def run(self, statements: list[tuple[str, tuple]]) -> float:
         """Milliseconds to run every statement once and fetch every row."""
         start = time.perf_counter()
@@ -181,9 +194,11 @@ def selects_of(statements: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
 
 
 async def run(db: str | None = None, calls: int = 200, *, url: str | None = None, write_every: int = 0,
-              out=print) -> dict[str, dict[str, float]]:
+              explain: int = -1, out=print) -> dict[str, dict[str, float]]:
     """Run the benchmark on the SQLite file ``db`` or the database ``url``; returns
-    {"/tinhhinh school": {"cold": ms, "p50": ms, "p99": ms, "raw_p50": …}, …}."""
+    {"/tinhhinh school": {"cold": ms, "p50": ms, "p99": ms, "raw_p50": …}, …}.
+    ``explain`` ≥ 0: after each unit, every SELECT's own time, slowest first, with that many lines
+    of its plan (EXPLAIN ANALYZE, PostgreSQL only)."""
     config = bench_config(url or sqlite_url(db))
     goals = NATION_GOALS_MS if url else GOALS_MS
     storage = await open_storage(config)
@@ -261,6 +276,8 @@ async def run(db: str | None = None, calls: int = 200, *, url: str | None = None
                         f"{r['peak_rss_mb']:.0f} MB{verdict}")
                     if not reply:
                         out(f"  (no reply to {key}: check the generated roles)")
+                    if explain >= 0:
+                        await raw.explain(selects, out, explain)
     finally:
         await storage.close()
     return results
@@ -273,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--write-every", type=int, default=0, metavar="K",
                    help="a teacher shares a new link before every K-th call (0: never)")
+    p.add_argument("--explain", type=int, default=-1, metavar="LINES",
+                   help="print each SELECT's own time, slowest first, and LINES lines of its plan (PostgreSQL)")
     a = p.parse_args(argv)
     if a.url is None and not Path(a.db).exists():
         print(f"{a.db} does not exist: run bench/generate.py first", file=sys.stderr)
@@ -280,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     where = a.url.rsplit("@", 1)[-1] if a.url else a.db
     every = f", a link written before every {a.write_every}th call" if a.write_every else ""
     print(f"status at {BENCH_NOW:%d/%m/%Y %H:%M} UTC, {a.calls} calls each{every}, database {where}")
-    asyncio.run(run(None if a.url else a.db, a.calls, url=a.url, write_every=a.write_every))
+    asyncio.run(run(None if a.url else a.db, a.calls, url=a.url, write_every=a.write_every, explain=a.explain))
     return 0
 
 
