@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
+import pstats
 import resource
 import sqlite3
 import statistics
@@ -194,11 +197,12 @@ def selects_of(statements: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
 
 
 async def run(db: str | None = None, calls: int = 200, *, url: str | None = None, write_every: int = 0,
-              explain: int = -1, out=print) -> dict[str, dict[str, float]]:
+              explain: int = -1, profile: int = 0, out=print) -> dict[str, dict[str, float]]:
     """Run the benchmark on the SQLite file ``db`` or the database ``url``; returns
     {"/tinhhinh school": {"cold": ms, "p50": ms, "p99": ms, "raw_p50": …}, …}.
     ``explain`` ≥ 0: after each unit, every SELECT's own time, slowest first, with that many lines
-    of its plan (EXPLAIN ANALYZE, PostgreSQL only)."""
+    of its plan (EXPLAIN ANALYZE, PostgreSQL only). ``profile`` > 0: the cold call under cProfile
+    (its time then includes the profiler's), that many functions by cumulative time."""
     config = bench_config(url or sqlite_url(db))
     goals = NATION_GOALS_MS if url else GOALS_MS
     storage = await open_storage(config)
@@ -242,7 +246,12 @@ async def run(db: str | None = None, calls: int = 200, *, url: str | None = None
                         messenger.admins[chat.chat_id] = frozenset({admin.user_id})
                     captured.clear()
                     capturing[0] = True
+                    profiler = cProfile.Profile() if profile else None
+                    if profiler:
+                        profiler.enable()
                     cold = await once(command, chat, admin)
+                    if profiler:
+                        profiler.disable()
                     capturing[0] = False
                     statements = list(captured)
                     reply = messenger.last.plain if messenger.last else ""
@@ -276,6 +285,10 @@ async def run(db: str | None = None, calls: int = 200, *, url: str | None = None
                         f"{r['peak_rss_mb']:.0f} MB{verdict}")
                     if not reply:
                         out(f"  (no reply to {key}: check the generated roles)")
+                    if profiler:
+                        report = io.StringIO()
+                        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(profile)
+                        out(report.getvalue())
                     if explain >= 0:
                         await raw.explain(selects, out, explain)
     finally:
@@ -292,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="a teacher shares a new link before every K-th call (0: never)")
     p.add_argument("--explain", type=int, default=-1, metavar="LINES",
                    help="print each SELECT's own time, slowest first, and LINES lines of its plan (PostgreSQL)")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="profile each unit's cold call (cProfile), print the N costliest functions")
     a = p.parse_args(argv)
     if a.url is None and not Path(a.db).exists():
         print(f"{a.db} does not exist: run bench/generate.py first", file=sys.stderr)
@@ -299,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     where = a.url.rsplit("@", 1)[-1] if a.url else a.db
     every = f", a link written before every {a.write_every}th call" if a.write_every else ""
     print(f"status at {BENCH_NOW:%d/%m/%Y %H:%M} UTC, {a.calls} calls each{every}, database {where}")
-    asyncio.run(run(None if a.url else a.db, a.calls, url=a.url, write_every=a.write_every, explain=a.explain))
+    asyncio.run(run(None if a.url else a.db, a.calls, url=a.url, write_every=a.write_every, explain=a.explain,
+                    profile=a.profile))
     return 0
 
 
