@@ -387,3 +387,13 @@ class SeenDelivery(Base):
     platform: Mapped[str] = mapped_column(String(16))
     delivery_id: Mapped[str] = mapped_column(String(128))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ViewStamp(Base):
+    """One row: how many committed transactions have written a table the views read. A cached
+    view built at version v is true while the row still says v (handlers/views.py)."""
+
+    __tablename__ = "view_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

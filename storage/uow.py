@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.db import VIEW_WRITE
+from storage.models import ViewStamp
+from storage.stamped_cache import StampedCache
 
 from storage.repositories import (
     AuditRepository,
@@ -27,8 +32,11 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
+                 view_cache: StampedCache | None = None) -> None:
         self._sessionmaker = sessionmaker
+        # Judged views kept between transactions (handlers.views.build_view); None: none kept.
+        self.view_cache = view_cache
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._sessionmaker()
@@ -50,6 +58,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                await self._stamp_view_writes()
                 await self.session.commit()
             else:
                 await self.session.rollback()
@@ -57,11 +66,29 @@ class UnitOfWork:
             await self.session.close()
 
 
+    async def view_stamp(self) -> int | None:
+        """The view stamp as committed (None on a schema without its row). Read it before the
+        rows of a view: the view is then at least as new as the stamp it is kept under."""
+        return (await self.session.execute(select(ViewStamp.version).where(ViewStamp.id == 1))).scalar_one_or_none()
+
+    async def writes_views(self) -> bool:
+        """This transaction has written a table the views read (not yet committed)."""
+        if not self.session.in_transaction():
+            return False
+        return bool((await self.session.connection()).info.get(VIEW_WRITE))
+
+    async def _stamp_view_writes(self) -> None:
+        if await self.writes_views():
+            await self.session.execute(
+                update(ViewStamp).where(ViewStamp.id == 1).values(version=ViewStamp.version + 1))
+
+
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per incoming message or job."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
+        self.view_cache = StampedCache()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+        return UnitOfWork(self.sessionmaker, self.view_cache)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Iterable
@@ -250,6 +252,13 @@ def judge(facts: PersonFacts, tl: Timeline, rules: Rules, now: datetime) -> Pers
         staff_met=staff_met if not exempt else True,
         party_met=party_met,
     )
+
+
+def judgement_epoch(tl: Timeline, now: datetime) -> int:
+    """How many of the timeline's week and month starts and ends have come by ``now``: ``judge``
+    compares ``now`` with nothing else, so two moments of the same epoch judge everyone alike."""
+    moments = sorted({p.start for p in (*tl.weeks, *tl.months)} | {p.end for p in (*tl.weeks, *tl.months)})
+    return bisect_right(moments, now)
 
 
 @dataclass(frozen=True)

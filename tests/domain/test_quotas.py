@@ -32,6 +32,7 @@ from bot.domain.quotas import (
     WeekTally,
     build_timeline,
     judge,
+    judgement_epoch,
     on_leave,
     streak,
     unit_figures,
@@ -452,6 +453,44 @@ def test_flipping_party_member_changes_nothing_public(period, offsets, joined_da
     fa = unit_figures([a], {1}, known=1, page_posts=0, page_target=0)
     fb = unit_figures([b], set(), known=1, page_posts=0, page_target=0)
     assert (fa.expected, fa.shared, fa.met, fa.links) == (fb.expected, fb.shared, fb.met, fb.links)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    period=st.sampled_from(PERIODS),
+    offsets=st.lists(st.integers(0, SPAN_DAYS * 24 * 60), max_size=25),
+    joined_days=st.integers(0, SPAN_DAYS),
+    minutes=st.tuples(st.integers(0, SPAN_DAYS * 24 * 60), st.integers(0, 10 * 24 * 60)),
+    party=st.booleans(),
+    leave=st.one_of(st.none(), st.tuples(st.integers(0, SPAN_DAYS), st.integers(0, 20))),
+)
+def test_moments_of_one_judgement_epoch_judge_alike(period, offsets, joined_days, minutes, party, leave) -> None:
+    """Views are kept per judgement epoch (handlers.views): two moments of one epoch must judge
+    every person the same, and moments that judge differently must be in different epochs."""
+    day0 = date(2026, 1, 20)
+    leaves = () if leave is None else (
+        (day0 + timedelta(days=leave[0]), day0 + timedelta(days=leave[0] + leave[1])),)
+    tl = build_timeline(period, VN, CAL, RULES.party_monthly)
+    facts = PersonFacts(1, party, SPAN_START + timedelta(days=joined_days), leaves,
+                        segment_counts(tl, [SPAN_START + timedelta(minutes=m) for m in offsets]))
+    a = SPAN_START + timedelta(minutes=minutes[0])
+    b = a + timedelta(minutes=minutes[1])  # close moments: a week's or a month's end between them
+    if judge(facts, tl, RULES, a) != judge(facts, tl, RULES, b):
+        assert judgement_epoch(tl, a) != judgement_epoch(tl, b)
+
+
+def test_a_month_ending_mid_week_starts_a_new_judgement_epoch() -> None:
+    """30/09/2026 is a Wednesday: in the semester, a party member with one link a week falls
+    short of six a month when September ends, not at the next week's end."""
+    rules = Rules(1, 1, 6)
+    tl = build_timeline(HK1, VN, CAL, rules.party_monthly)
+    links = [local(2026, 9, 2) + timedelta(weeks=k) for k in range(4)]
+    facts = PersonFacts(1, True, LONG_AGO, (), segment_counts(tl, links))
+    before, after = local(2026, 9, 30, 23, 0), local(2026, 10, 1, 1, 0)
+    assert judge(facts, tl, rules, before).party_met is True
+    assert judge(facts, tl, rules, after).party_met is False
+    assert judgement_epoch(tl, before) != judgement_epoch(tl, after)
+    assert judgement_epoch(tl, before) == judgement_epoch(tl, local(2026, 9, 30, 8, 0))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -319,13 +319,14 @@ async def test_a_batch_of_plain_messages_costs_a_fixed_number_of_statements(harn
             counts.append([st for st in statements if not st.startswith("UPDATE SENT_MESSAGES")])
     finally:
         event.remove(sync_engine, "before_cursor_execute", count)
-    # groups, members with their persons, memberships; the submissions; the audit rows (COMMIT is
-    # not a cursor statement)
-    assert few == many == 5, statements
+    # groups, members with their persons, memberships; the submissions; the audit rows; the view
+    # stamp (cached views learn that links arrived; COMMIT is not a cursor statement)
+    assert few == many == 6, statements
     # Newcomers (one of them twice, the second time a repeat to explain): the groups and accounts
     # (no membership to read), their persons, accounts and memberships in three multi-row
-    # INSERTs, the submissions, the repeat's two SELECTs, the audit rows, the explanation's claim.
-    assert counts[0] == counts[1] and len(counts[0]) == 10, " | ".join(map(str, counts))
+    # INSERTs, the submissions, the repeat's two SELECTs, the audit rows, the explanation's claim,
+    # the view stamp.
+    assert counts[0] == counts[1] and len(counts[0]) == 11, " | ".join(map(str, counts))
     assert await harness.scalar("select count(*) from submissions where chat_platform = 'one'") == 3 + 120 + 32
     assert await harness.scalar("select count(*) from audit_log where action = 'credit' and chat like 'one:%'") == 155
     assert await harness.scalar("select count(*) from members where platform = 'one' and user_id like 'n%'") == 32
