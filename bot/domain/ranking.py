@@ -10,6 +10,7 @@ groups, and a group message must not change with who is a party member (SPEC §3
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Generic, Sequence, TypeVar
@@ -70,7 +71,13 @@ def top_members(rows: Sequence[tuple[T, int]], limit: int = 10, name_of=str) -> 
     """The people with the most links (at least one), ties sharing a rank, then by name; at most
     ``limit`` of them: with a weekly quota of 1 most of a school ties, and a "top 10" that named
     the 40 people tied at rank 2 would be a roll-call posted in the group."""
-    ranked = sorted((r for r in rows if r[1] > 0), key=lambda r: (-r[1], name_of(r[0])))
+    counted = [r for r in rows if r[1] > 0]
+    if len(counted) > limit:
+        # Only those with at least the limit-th highest count can be shown (ties at the cut are
+        # all kept, their names decide): a department's 18,000 names are never folded for ten.
+        cut = heapq.nlargest(limit, (links for _, links in counted))[-1]
+        counted = [r for r in counted if r[1] >= cut]
+    ranked = sorted(counted, key=lambda r: (-r[1], name_of(r[0])))
     out: list[TopMember[T]] = []
     rank, previous = 0, None
     for position, (item, links) in enumerate(ranked, start=1):

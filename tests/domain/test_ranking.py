@@ -127,3 +127,22 @@ def test_top_members(rows, limit, want) -> None:
 )
 def test_name_key(names, want) -> None:
     assert sorted(names, key=name_key) == want
+
+
+def test_top_members_equals_sorting_everyone() -> None:
+    """Only the people at or above the limit-th count are sorted by name: the result must be what
+    sorting everyone gives, ties at the cut included."""
+    rng = random.Random(21)
+    names = ["An", "Bình", "Chi", "Dũng", "Đào", "Hà", "Lan", "Minh", "Nga", "Yến"]
+    for _ in range(300):
+        rows = [(f"{rng.choice(names)} {i:03d}", rng.choice([0, 0, 1, 1, 1, 2, 2, 3, 5])) for i in range(rng.randint(0, 60))]
+        limit = rng.randint(1, 12)
+        everyone = sorted((r for r in rows if r[1] > 0), key=lambda r: (-r[1], name_key(r[0])))
+        want, rank, previous = [], 0, None
+        for position, (item, links) in enumerate(everyone, start=1):
+            if links != previous:
+                rank, previous = position, links
+            if len(want) >= limit:
+                break
+            want.append((item, links, rank))
+        assert [(t.item, t.links, t.rank) for t in top_members(rows, limit, name_of=name_key)] == want
