@@ -6,8 +6,10 @@
 ``python -m bot run`` is started as its own process on a copy of the province (the shared file
 is never written to), polling the local fake Bot API (``tests/fake_telegram/server.py``) served
 from this process. A day of Friday traffic is replayed through it: ``--messages`` messages with
-links from the province's own teachers in their schools' groups, and every twentieth a
-/tinhhinh from a school's admin. The figure is the bot's peak RSS (VmHWM) and its RSS after the
+links from the province's own teachers in their schools' groups, every twentieth a
+/tinhhinh from a school's admin, and every hundredth a question of the department's or an
+office's admin in their private chat (/tinhhinh, /tinhhinh thang, /xephang thang, /xephang hocky
+in turn: the large views the bot keeps between calls, handlers.views). The figure is the bot's peak RSS (VmHWM) and its RSS after the
 day; the reference, in the same run, is the same bot started on an empty database. Then what each
 heavy import would cost, and whether the running bot's modules pulled any of them in (openpyxl,
 matplotlib and XlsxWriter must stay lazy).
@@ -34,6 +36,7 @@ from tests.fake_telegram import builders as b  # noqa: E402
 from tests.fake_telegram.server import FAKE_TOKEN, FakeTelegramServer  # noqa: E402
 
 GOAL_MB = 150.0
+LARGE_VIEWS = ("/tinhhinh", "/tinhhinh thang", "/xephang thang", "/xephang hocky")
 HEAVY = ("openpyxl", "matplotlib", "xlsxwriter")
 # What the running bot imports (the composition root and everything it starts).
 BOT_MODULES = ("bot.app", "bot.platforms.telegram", "bot.scheduler", "bot.web", "handlers.dispatch",
@@ -121,6 +124,10 @@ def traffic_from(db: Path, messages: int, seed: int = 7) -> tuple[list[dict], li
         admins = dict(c.execute(
             "SELECT r.unit_id, m.user_id FROM unit_roles r JOIN members m ON m.person_id = r.person_id "
             "WHERE r.role = 'admin' AND m.platform = 'telegram'").fetchall())
+        officers = [int(user_id) for (user_id,) in c.execute(
+            "SELECT m.user_id FROM unit_roles r JOIN members m ON m.person_id = r.person_id "
+            "JOIN units u ON u.id = r.unit_id WHERE r.role = 'admin' AND m.platform = 'telegram' "
+            "AND u.type IN ('department', 'office') ORDER BY u.depth, u.id").fetchall()]
     by_unit: dict[int, list[tuple[str, str]]] = {}
     for user_id, name, unit in people:
         by_unit.setdefault(unit, []).append((user_id, name))
@@ -129,7 +136,12 @@ def traffic_from(db: Path, messages: int, seed: int = 7) -> tuple[list[dict], li
     for i in range(messages):
         chat_id, title, unit = rng.choice(chats)
         chat = b.group(int(chat_id), title)
-        if i % 20 == 19 and unit in admins:
+        if i % 100 == 49 and officers:
+            # the department's admin every other time, an office's otherwise
+            sender = b.user(officers[0] if i % 200 == 49 else rng.choice(officers), "Chuyên viên")
+            chat = b.private_chat(sender)
+            text = LARGE_VIEWS[(i // 100) % len(LARGE_VIEWS)]
+        elif i % 20 == 19 and unit in admins:
             sender = b.user(int(admins[unit]), "Hiệu trưởng")
             text = "/tinhhinh"
         else:

@@ -142,7 +142,7 @@ async def build_view(uow: UnitOfWork, config: Config, root: Unit | None, period:
             return replace(view, root=root, now=now)
     view = await _build_view(uow, config, root, period, now)
     if len(view.people) >= CACHED_FROM_PEOPLE and not await uow.writes_views():
-        cache.put(key, stamp, (config, judgement_epoch(view.tl, now), _kept(view)))
+        cache.put(key, stamp, (config, judgement_epoch(view.tl, now), _kept(view)), weight=len(view.people))
     return view
 
 

@@ -26,7 +26,7 @@ from storage.subtree import ancestor_paths, in_subtree
 PAGE_POST_LOOKBACK = timedelta(days=35)
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonRow:
     person_id: int
     unit_id: int

@@ -155,7 +155,7 @@ class Rules:
         return max(self.staff_weekly, self.party_weekly) if party_member else self.staff_weekly
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonFacts:
     """What storage knows of one expected person for one timeline."""
 
@@ -166,7 +166,7 @@ class PersonFacts:
     segment_counts: tuple[tuple[int, int], ...] = ()  # (segment index, links)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonResult:
     """One person judged over one period.
 

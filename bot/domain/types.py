@@ -26,7 +26,7 @@ class SenderKind(str, enum.Enum):
     ANONYMOUS_ADMIN = "anonymous_admin"  # an admin posting as the group itself
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UserRef:
     """One account on one platform. ``user_id`` is text: Zalo ids are hex strings."""
 
