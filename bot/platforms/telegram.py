@@ -383,22 +383,25 @@ class SendRateLimiter(AIORateLimiter):
     Telegram, and the inbound loop waits for some of them. Every Bot API read starts with ``get``
     (getUpdates already bypasses the limiter in PTB's ExtBot).
 
-    Sends are spaced evenly, one every 1/``per_second`` s. PTB's default overall limiter is a
-    bucket of 30 a second: after a pause it lets 30 through at once and then refills, so a window
-    of any one second sees 31 and Telegram answers 429, which stops every send for
-    ``retry_after`` (bench/fanout.py: 223 × 429 in a 530-group fan-out). Evenly at 29 a second,
-    a request delayed on its way still let two arrive close enough to make 31 (79 × 429); at 28
-    there were none, and the fan-out took what it takes with no flood control at all.
+    Sends go through ``bot.platforms.pacing.SendWindow``: at most ``per_second`` in flight or
+    answered within the last second, spaced 1/``per_second`` s apart. PTB's default overall limiter
+    is a bucket of 30 a second: after a pause it lets 30 through at once and then refills, so a
+    window of any one second saw 31 and Telegram answered 429, which stops every send for
+    ``retry_after`` (bench/fanout.py: 223 × 429 in a 530-group fan-out). Spacing evenly by the
+    time a send leaves was not enough either: at 29 a second a request delayed on its way let two
+    arrive close enough to make 31 (79 × 429), so evenly spaced sends had to stay at 28 a second.
+    The window counts a send until a second after its answer, which no delay can get round, and
+    so runs at 30 per (1 s + the round trip).
     """
 
     __slots__ = ()
 
-    def __init__(self, *, per_second: float = 28, **kwargs) -> None:
+    def __init__(self, *, per_second: int = 30, **kwargs) -> None:
         super().__init__(**kwargs)
         if per_second:
-            from aiolimiter import AsyncLimiter
+            from bot.platforms.pacing import SendWindow
 
-            self._base_limiter = AsyncLimiter(max_rate=1, time_period=1 / per_second)
+            self._base_limiter = SendWindow(per_second, 1.0, hold_unanswered=_may_still_arrive)
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         if endpoint.startswith("get"):
@@ -418,6 +421,12 @@ class SendRateLimiter(AIORateLimiter):
                     raise
                 await asyncio.sleep(_retry_seconds(exc) + 0.1)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _may_still_arrive(exc: BaseException) -> bool:
+    """A send that ended without Telegram's answer (a timeout, a broken connection, a cancel) may
+    still reach Telegram later, so the send window counts it a while longer."""
+    return not isinstance(exc, TelegramError) or (isinstance(exc, NetworkError) and not isinstance(exc, BadRequest))
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

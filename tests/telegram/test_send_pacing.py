@@ -1,14 +1,19 @@
-"""Sends are spaced evenly under Telegram's 30 a second (bot.platforms.telegram.SendRateLimiter).
+"""Sends leave through a window of Telegram's 30 a second (bot.platforms.telegram.SendRateLimiter,
+bot.platforms.pacing.SendWindow; the window itself: tests/telegram/test_send_window.py).
 
 PTB's default overall limiter is a bucket of 30: after a pause it lets 30 sends through at once
 and refills while they go, so a strict 30-in-any-second window saw 31 and answered 429 (223 of
-them in the province's fan-out, bench/README.md). Evenly spaced, no burst is let through."""
+them in the province's fan-out, bench/README.md). Through the window, no burst is let through."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.platforms.telegram import SendRateLimiter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.platforms.pacing import SendWindow
+from bot.platforms.telegram import SendRateLimiter, _may_still_arrive
+from tests.telegram.test_send_window import most_in_any_window, run
 
 
 async def _times_of_sends(limiter: SendRateLimiter, n: int) -> list[float]:
@@ -17,6 +22,7 @@ async def _times_of_sends(limiter: SendRateLimiter, n: int) -> list[float]:
 
     async def callback(endpoint, data):
         times.append(loop.time())
+        await asyncio.sleep(0.01)  # the round trip
         return True
 
     async def send(i: int):
@@ -27,18 +33,25 @@ async def _times_of_sends(limiter: SendRateLimiter, n: int) -> list[float]:
     return times
 
 
-async def test_sends_after_a_pause_are_spaced_not_let_through_as_a_burst():
-    # 100 a second keeps the test short; the spacing is what the bot's 28 a second relies on.
-    times = await _times_of_sends(SendRateLimiter(per_second=100), 6)
+def test_sends_after_a_pause_are_spaced_not_let_through_as_a_burst():
+    times = run(_times_of_sends(SendRateLimiter(), 95))  # on a virtual clock: no real waiting
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert len(times) == 6
-    assert min(gaps) >= 0.9 / 100  # aiolimiter measures on the loop's clock: a lower bound holds
+    assert len(times) == 95
+    assert min(gaps) >= 1 / 30 - 1e-9
+    assert most_in_any_window(times) == 30  # 30 in a second, not 31
+    assert times[-1] - times[0] < 3.2  # and not much slower: 30 per 1 s + the round trip
 
 
-async def test_the_bot_paces_below_telegrams_limit_by_default():
-    limiter = SendRateLimiter()
-    assert limiter._base_limiter.max_rate == 1  # a bucket of one: never a burst
-    assert 1 / limiter._base_limiter.time_period < 30
+def test_the_bot_sends_through_a_window_of_30_a_second_that_counts_unanswered_sends_longer():
+    window = SendRateLimiter()._base_limiter
+    assert isinstance(window, SendWindow) and (window.limit, window.window) == (30, 1.0)
+    assert window._hold_unanswered is _may_still_arrive
+    # No answer: the request may still reach Telegram. An answer, even an error, came back.
+    assert _may_still_arrive(TimedOut()) and _may_still_arrive(NetworkError("reset by peer"))
+    assert _may_still_arrive(asyncio.CancelledError())
+    assert not _may_still_arrive(BadRequest("chat not found"))
+    assert not _may_still_arrive(Forbidden("bot was kicked"))
+    assert not _may_still_arrive(RetryAfter(1))
 
 
 async def test_reactions_skip_the_message_pacing_and_wait_out_their_own_429():
