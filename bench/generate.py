@@ -155,8 +155,8 @@ class SqliteWriter:
 
 
 class CopyWriter:
-    """PostgreSQL: asyncpg's COPY on one plain connection (SQLAlchemy's executemany binds every
-    row's parameters in Python and sends them row by row: ≈ 20 × slower here).
+    """PostgreSQL: asyncpg's COPY on one plain connection (46 M links in ≈ 23 min here; SQLAlchemy's
+    executemany binds and sends every row's parameters one statement at a time).
 
     The schema is the product's migration. Before the first row, the filled tables' secondary
     indexes, unique constraints and foreign keys are dropped, and at the end re-created from the
@@ -187,7 +187,7 @@ class CopyWriter:
     async def _definitions(self) -> tuple[list, list]:
         """(constraints, indexes) of the filled tables other than their primary keys."""
         constraints = await self.conn.fetch(
-            "SELECT c.conrelid::regclass::text AS tab, c.conname AS name, c.contype AS kind, "
+            "SELECT c.conrelid::regclass::text AS tab, c.conname AS name, c.contype::text AS kind, "
             "       pg_get_constraintdef(c.oid) AS def "
             "FROM pg_constraint c WHERE c.conrelid = ANY($1::regclass[]) AND c.contype IN ('u', 'f') "
             "ORDER BY 1, 2", list(self.TABLES))

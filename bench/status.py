@@ -197,7 +197,8 @@ def selects_of(statements: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
 
 
 async def run(db: str | None = None, calls: int = 200, *, url: str | None = None, write_every: int = 0,
-              explain: int = -1, profile: int = 0, out=print) -> dict[str, dict[str, float]]:
+              explain: int = -1, profile: int = 0, commands: tuple[str, ...] = ("/tinhhinh", "/xephang"),
+              kinds: tuple[str, ...] = ("school", "office", "department"), out=print) -> dict[str, dict[str, float]]:
     """Run the benchmark on the SQLite file ``db`` or the database ``url``; returns
     {"/tinhhinh school": {"cold": ms, "p50": ms, "p99": ms, "raw_p50": …}, …}.
     ``explain`` ≥ 0: after each unit, every SELECT's own time, slowest first, with that many lines
@@ -239,8 +240,10 @@ async def run(db: str | None = None, calls: int = 200, *, url: str | None = None
             write_times.append(await once(link, target["write_chat"], target["teacher"]))
 
         async with RawReplay(db, url) as raw:
-            for command in ("/tinhhinh", "/xephang"):
+            for command in commands:
                 for kind, target in where.items():
+                    if kind not in kinds:
+                        continue
                     chat, admin, people, name = target["chat"], target["admin"], target["people"], target["name"]
                     if chat.is_group:
                         messenger.admins[chat.chat_id] = frozenset({admin.user_id})
@@ -307,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="print each SELECT's own time, slowest first, and LINES lines of its plan (PostgreSQL)")
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="profile each unit's cold call (cProfile), print the N costliest functions")
+    p.add_argument("--commands", default="/tinhhinh,/xephang", help="which commands (comma-separated)")
+    p.add_argument("--units", default="school,office,department", help="which of school, office, department")
     a = p.parse_args(argv)
     if a.url is None and not Path(a.db).exists():
         print(f"{a.db} does not exist: run bench/generate.py first", file=sys.stderr)
@@ -315,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     every = f", a link written before every {a.write_every}th call" if a.write_every else ""
     print(f"status at {BENCH_NOW:%d/%m/%Y %H:%M} UTC, {a.calls} calls each{every}, database {where}")
     asyncio.run(run(None if a.url else a.db, a.calls, url=a.url, write_every=a.write_every, explain=a.explain,
-                    profile=a.profile))
+                    profile=a.profile, commands=tuple(a.commands.split(",")), kinds=tuple(a.units.split(","))))
     return 0
 
 
