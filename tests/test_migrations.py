@@ -10,12 +10,23 @@ from bot.app import open_storage
 from storage.models import Base
 
 
+def _compare(c):
+    """The differences between the database and the models; an index the models create on one
+    dialect only (``ddl_if``, e.g. PostgreSQL's pattern index on unit paths) is expected only
+    there."""
+    def include(obj, name, type_, reflected, compare_to):
+        cond = getattr(obj, "_ddl_if", None)
+        return reflected or cond is None or cond.dialect in (None, c.dialect.name)
+
+    return compare_metadata(MigrationContext.configure(c, opts={"compare_type": True, "include_object": include}),
+                            Base.metadata)
+
+
 async def test_migrations_match_the_models(config):
     storage = await open_storage(config)
     try:
         async with storage.engine.connect() as conn:
-            diff = await conn.run_sync(lambda c: compare_metadata(
-                MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata))
+            diff = await conn.run_sync(_compare)
     finally:
         await storage.close()
     assert diff == []
@@ -40,8 +51,7 @@ async def test_every_revision_upgrades_to_head_and_back(config):
                 await conn.run_sync(lambda c, r=revision: command.upgrade(alembic_config(c), r))
                 await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
             async with engine.connect() as conn:
-                diff = await conn.run_sync(lambda c: compare_metadata(
-                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata))
+                diff = await conn.run_sync(_compare)
             assert diff == [], (revision, diff)
     finally:
         await engine.dispose()
