@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import VIEW_WRITE
 from storage.models import ViewStamp
-from storage.stamped_cache import StampedCache
-
 from storage.repositories import (
     AuditRepository,
     GroupRepository,
@@ -20,6 +18,7 @@ from storage.repositories import (
     SubmissionRepository,
     UnitRepository,
 )
+from storage.stamped_cache import StampedCache
 from storage.tallies import TallyRepository
 
 
@@ -65,7 +64,6 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
-
     async def view_stamp(self) -> int | None:
         """The view stamp as committed (None on a schema without its row). Read it before the
         rows of a view: the view is then at least as new as the stamp it is kept under."""
@@ -78,12 +76,10 @@ class UnitOfWork:
         return bool((await self.session.connection()).info.get(VIEW_WRITE))
 
     async def _stamp_view_writes(self) -> None:
-        if not self.session.in_transaction():
-            return
-        conn = await self.session.connection()
-        if conn.info.get(VIEW_WRITE):
+        if await self.writes_views():
             # A plain statement: the ORM's UPDATE machinery cost more than the UPDATE itself.
-            await conn.exec_driver_sql("UPDATE view_stamp SET version = version + 1 WHERE id = 1")
+            await (await self.session.connection()).exec_driver_sql(
+                "UPDATE view_stamp SET version = version + 1 WHERE id = 1")
 
 
 class UnitOfWorkFactory:
