@@ -81,6 +81,8 @@ class Scheduler:
         self.aps.add_job(self.sweep, IntervalTrigger(seconds=sweep_every, timezone=self.tz), id="sweeper",
                          name="sweeper", coalesce=True, max_instances=1,
                          misfire_grace_time=max(1, int(sweep_every)))
+        self.aps.add_job(self.housekeep, IntervalTrigger(hours=1, timezone=self.tz), id="housekeeping",
+                         name="housekeeping", coalesce=True, max_instances=1, misfire_grace_time=3600)
 
     async def start(self, *, catch_up: bool = True) -> None:
         """Start triggering; then make up what was missed while the bot was down (SPEC §3.3)."""
@@ -108,3 +110,9 @@ class Scheduler:
             await self.jobs.sweep()
         except Exception:
             logger.exception("the claim sweeper failed")
+
+    async def housekeep(self) -> None:
+        try:
+            await self.jobs.housekeep(self.clock.now())
+        except Exception:
+            logger.exception("housekeeping failed")

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Delivery ids are kept this long to recognise a redelivered webhook (Zalo retries within
+# minutes); then the hourly housekeeping forgets them.
+DELIVERIES_KEPT = timedelta(days=7)
+
 # The scheduled jobs, in the order the start-up catch-up runs them.
 SCHEDULED = (JobKind.REMINDER, JobKind.LEADERBOARD, JobKind.MONTHLY)
 # A run's first claim transaction holds about the first second of sends at Telegram's 30 a second
@@ -213,6 +217,21 @@ class Jobs:
             await outbox.put_claimed(claim, actions)
             handed += 1
         return handed
+
+    async def housekeep(self, now: datetime) -> int:
+        """Forget delivery ids older than ``DELIVERIES_KEPT``; returns how many. Several instances
+        may do it at once: deleting what is already gone changes nothing."""
+        from storage.accounts import forget_old_deliveries
+
+        forgotten = [0]
+
+        async def work(uow) -> None:
+            forgotten[0] = await forget_old_deliveries(uow.session, now - DELIVERIES_KEPT)
+
+        await self.dispatcher._in_transaction(work, describe="forget old deliveries")
+        if forgotten[0]:
+            logger.info("housekeeping: forgot %d delivery ids older than %s", forgotten[0], DELIVERIES_KEPT)
+        return forgotten[0]
 
     async def _mark_failed(self, claim: Claim, detail: str) -> None:
         async def work(uow) -> None:

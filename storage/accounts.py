@@ -37,6 +37,13 @@ async def first_delivery(session: AsyncSession, platform: str, delivery_id: str,
     return inserted > 0
 
 
+async def forget_old_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Forget the delivery ids seen before ``before`` (housekeeping): no platform redelivers days
+    later, and the table would otherwise keep a row for every Zalo message ever handled."""
+    result = await session.execute(delete(SeenDelivery).where(SeenDelivery.seen_at < before))
+    return result.rowcount or 0
+
+
 # --- /lienket ----------------------------------------------------------------------------------------
 
 

@@ -56,6 +56,10 @@ class FakeJobs:
         self.calls.append(("sweep",))
         return 0
 
+    async def housekeep(self, now):
+        self.calls.append(("housekeep", now))
+        raise RuntimeError("a bug in the housekeeping")
+
 
 class FixedClock:
     def __init__(self, now: datetime) -> None:
@@ -72,12 +76,13 @@ async def test_one_job_per_scheduled_entry_plus_the_sweeper_coalesced_with_the_g
     jobs = FakeJobs(default_config())
     scheduler = Scheduler(jobs, FixedClock(NOW))
     by_id = {job.id: job for job in scheduler.aps.get_jobs()}
-    assert set(by_id) == {"reminder", "leaderboard", "monthly", "sweeper"}
+    assert set(by_id) == {"reminder", "leaderboard", "monthly", "sweeper", "housekeeping"}
     for kind in ("reminder", "leaderboard", "monthly"):
         assert by_id[kind].coalesce is True
         assert by_id[kind].misfire_grace_time == 6 * 3600
         assert by_id[kind].max_instances == 1
     assert by_id["sweeper"].trigger.interval == timedelta(minutes=1)
+    assert by_id["housekeeping"].trigger.interval == timedelta(hours=1)
     assert by_id["reminder"].trigger.get_next_fire_time(None, hanoi(2026, 11, 26)) == hanoi(2026, 11, 27, 15)
 
 
@@ -85,7 +90,7 @@ async def test_an_off_entry_has_no_job():
     cfg = default_config()
     cfg = replace(cfg, schedule=ScheduleSection(weekly_leaderboard=None, monthly_check=None))
     scheduler = Scheduler(FakeJobs(cfg), FixedClock(NOW))
-    assert {job.id for job in scheduler.aps.get_jobs()} == {"reminder", "sweeper"}
+    assert {job.id for job in scheduler.aps.get_jobs()} == {"reminder", "sweeper", "housekeeping"}
 
 
 async def test_a_trigger_runs_the_job_with_the_injected_clock_and_survives_its_errors(caplog):
@@ -95,8 +100,9 @@ async def test_a_trigger_runs_the_job_with_the_injected_clock_and_survives_its_e
     await job.func(*job.args)
     await scheduler.aps.get_job("monthly").func(*scheduler.aps.get_job("monthly").args)  # raises inside
     await scheduler.aps.get_job("sweeper").func()
-    assert jobs.calls == [("run_due", "reminder", NOW), ("run_due", "monthly", NOW), ("sweep",)]
-    assert "scheduled monthly failed" in caplog.text
+    await scheduler.aps.get_job("housekeeping").func()  # raises inside
+    assert jobs.calls == [("run_due", "reminder", NOW), ("run_due", "monthly", NOW), ("sweep",), ("housekeep", NOW)]
+    assert "scheduled monthly failed" in caplog.text and "housekeeping failed" in caplog.text
 
 
 async def test_start_catches_up_and_sweeps_then_stop_ends_the_triggers():
