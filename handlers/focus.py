@@ -69,6 +69,15 @@ async def _unit_and_admin(ctx: Context, args: tuple[str, ...]) -> tuple[Unit | N
     return await resolve_unit(ctx, args)
 
 
+async def _unit_as_admin(ctx: Context, args: tuple[str, ...]) -> tuple[Unit | None, tuple[str, ...]]:
+    """The unit a command names, when the sender administers it; None after saying why not."""
+    unit, rest = await _unit_and_admin(ctx, args)
+    if unit is not None and not await is_admin_of(ctx, unit):
+        ctx.reply(texts_vi.ADMINS_ONLY)
+        return None, rest
+    return unit, rest
+
+
 async def _has_children(ctx: Context, unit: Unit) -> bool:
     return bool((await ctx.uow.session.execute(select(exists().where(Unit.parent_id == unit.id)))).scalar())
 
@@ -257,11 +266,8 @@ async def fan_out_one(ctx: Context, target: Target, kind: str, period: str, text
 
 async def cmd_guilen(ctx: Context, args: tuple[str, ...]) -> None:
     """/guilen <url>: the unit sends a post up to its parent, once per unit and post."""
-    unit, rest = await _unit_and_admin(ctx, args)
+    unit, rest = await _unit_as_admin(ctx, args)
     if unit is None:
-        return
-    if not await is_admin_of(ctx, unit):
-        ctx.reply(texts_vi.ADMINS_ONLY)
         return
     if unit.parent_id is None:
         ctx.reply(texts_vi.GUILEN_NO_PARENT)
@@ -296,11 +302,8 @@ async def cmd_guilen(ctx: Context, args: tuple[str, ...]) -> None:
 
 async def cmd_dexuat(ctx: Context, args: tuple[str, ...]) -> None:
     """/dexuat: the children's pending nominations and page posts of the week, numbered."""
-    unit, rest = await _unit_and_admin(ctx, args)
+    unit, rest = await _unit_as_admin(ctx, args)
     if unit is None:
-        return
-    if not await is_admin_of(ctx, unit):
-        ctx.reply(texts_vi.ADMINS_ONLY)
         return
     if not await _has_children(ctx, unit):
         ctx.reply(texts_vi.DEXUAT_NO_CHILDREN)
